@@ -1,0 +1,63 @@
+"""Interval grids in local time, correct on daylight-saving days.
+
+Timestamps in wfm are tz-aware pandas timestamps in the site's time zone,
+each the start of an interval. A day with a daylight-saving change has 23 or
+25 hours (92 or 100 quarter-hours); building grids through UTC, as pandas
+does for tz-aware ranges, gets that right.
+
+Examples
+--------
+>>> import datetime as dt
+>>> g = interval_grid(dt.date(2025, 3, 30), 1, "Europe/Berlin", 15)
+>>> len(g)   # spring forward: 23 hours
+92
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def interval_grid(start: dt.date | str | pd.Timestamp, days: int, tz: str,
+                  interval_minutes: int) -> pd.DatetimeIndex:
+    """Start times of every interval of ``days`` local days from ``start``.
+
+    Parameters
+    ----------
+    start : date
+        First local day.
+    days : int
+        Number of days.
+    tz : str
+        IANA time zone.
+    interval_minutes : int
+        Interval length [min].
+    """
+    first = pd.Timestamp(pd.Timestamp(start).date()).tz_localize(tz)
+    last = pd.Timestamp(pd.Timestamp(start).date() + dt.timedelta(days=days)).tz_localize(tz)
+    return pd.date_range(first, last, freq=f"{interval_minutes}min", inclusive="left",
+                         name="timestamp")
+
+
+def local_date(ts: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """Local calendar date of each timestamp (as numpy datetime64[D])."""
+    idx = pd.DatetimeIndex(ts)
+    return idx.tz_localize(None).normalize().values.astype("datetime64[D]")
+
+
+def minute_of_day(ts: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """Local wall-clock minute of the day (0-1439) of each timestamp."""
+    idx = pd.DatetimeIndex(ts)
+    return (idx.hour * 60 + idx.minute).to_numpy()
+
+
+def hours_in_day(day: dt.date, tz: str) -> float:
+    """Length of a local day [h]: 24, or 23/25 on daylight-saving days."""
+    a = pd.Timestamp(day).tz_localize(tz)
+    b = pd.Timestamp(day + dt.timedelta(days=1)).tz_localize(tz)
+    return (b - a).total_seconds() / 3600.0
