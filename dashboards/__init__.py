@@ -1,0 +1,1 @@
+"""The planners' Streamlit dashboard (``wfm dashboard``); see ``app.py``."""
