@@ -1,0 +1,87 @@
+"""CLI: ``wfm sample-data`` and ``wfm validate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from wfm.cli._app import command, fail, progress
+
+
+@command("sample-data")
+def sample_data(
+    out_dir: Path = typer.Argument(..., help="folder to write the sample center into"),
+    seed: int = typer.Option(None, "--seed", help="random seed (default: the bundled sample's)"),
+    years: float = typer.Option(2.0, "--years", min=0.02, max=10.0,
+                                help="years of 15-minute history ending 2026-11-15"),
+    history_format: str = typer.Option("parquet", "--format",
+                                       help="history file format: parquet, csv.gz or csv"),
+) -> None:
+    """Generate the sample contact center: history, roster.csv, scenario.toml, README.md.
+
+    Deterministic: the same seed gives the same files.
+    """
+    from wfm.sampledata import DEFAULT_SEED, generate
+
+    if history_format not in ("parquet", "csv.gz", "csv"):
+        fail(f"--format must be one of parquet, csv.gz, csv; got {history_format!r}")
+    path = generate(out_dir, seed=DEFAULT_SEED if seed is None else seed, years=years,
+                    history_format=history_format, progress=progress)
+    typer.echo(str(path))
+
+
+def _parse_map(items: list[str] | None) -> dict[str, str] | None:
+    if not items:
+        return None
+    out: dict[str, str] = {}
+    for item in items:
+        src, sep, dst = item.partition("=")
+        if not sep or not src.strip() or not dst.strip():
+            fail(f"--column-map expects 'VENDOR HEADER=wfm_column', got {item!r}")
+        out[src.strip()] = dst.strip()
+    return out
+
+
+@command("validate")
+def validate(
+    file: Path = typer.Argument(..., help="CSV, CSV.gz or Parquet file to check"),
+    scenario: Path = typer.Option(None, "--scenario", "-s",
+                                  help="scenario TOML: time zone, interval, channels"),
+    kind: str = typer.Option(None, "--kind", "-k",
+                             help="history, forecast, requirements, shifts, assignments, "
+                                  "coverage or roster (default: from the columns)"),
+    column_map: list[str] = typer.Option(None, "--column-map", "-m",
+                                         help="rename a vendor column: 'Interval Start="
+                                              "timestamp' (repeatable)"),
+    tz: str = typer.Option(None, "--tz", help="time zone without a scenario "
+                                               "(default Europe/Berlin)"),
+    interval: int = typer.Option(None, "--interval",
+                                 help="interval minutes without a scenario (default: "
+                                      "inferred)"),
+    allow_gaps: bool = typer.Option(False, "--allow-gaps",
+                                    help="report missing intervals as warnings, not errors"),
+    as_csv: bool = typer.Option(False, "--csv", help="print the report as CSV"),
+) -> None:
+    """Check a data file and print every problem (file, row, column, found, expected).
+
+    Exit code 0 when the file has no errors (warnings allowed), 1 when it has
+    errors, 2 when the command itself cannot run (e.g. a bad scenario).
+    """
+    from wfm.config import load_scenario
+    from wfm.io import KINDS, validate_file
+
+    if kind is not None and kind not in KINDS:
+        fail(f"--kind must be one of {', '.join(KINDS)}; got {kind!r}")
+    if interval is not None and interval not in (15, 30, 60):
+        fail(f"--interval must be 15, 30 or 60; got {interval}")
+    sc = load_scenario(scenario) if scenario is not None else None
+    report = validate_file(file, kind, sc, column_map=_parse_map(column_map), tz=tz,
+                           interval_minutes=interval,
+                           gaps="warning" if allow_gaps else "error")
+    if as_csv:
+        typer.echo(report.to_frame().to_csv(index=False), nl=False)
+    else:
+        typer.echo(report.to_text())
+    if not report.ok:
+        raise typer.Exit(1)
