@@ -56,20 +56,24 @@ def gap_heatmap(coverage: pd.DataFrame, channel: str, limit: float,
         ["gap", "required", "scheduled"]].mean()
     df["timestamp"] = df["day"] + " " + df["time"]
     hours = [f"{h:02d}:00" for h in range(0, 24, 2)]
-    n_days = max(df["date"].nunique(), 1)
+    days = list(dict.fromkeys(df.sort_values("date")["day"]))
+    df = df.drop(columns="date")
     chart = alt.Chart(df).mark_rect().encode(
         x=alt.X("time:O", title="time of day", axis=alt.Axis(values=hours, labelAngle=0)),
-        y=alt.Y("day:O", title=None, sort=alt.EncodingSortField("date", order="ascending")),
-        color=alt.Color("gap:Q", title="gap [agents]",
+        y=alt.Y("day:O", title=None, sort=days),
+        color=alt.Color("gap:Q", title="agents short (red) / over (blue)",
                         scale=alt.Scale(scheme=GAP_SCHEME, domain=[-limit, limit],
                                         domainMid=0, clamp=True),
-                        legend=alt.Legend(orient="right", gradientLength=120)),
+                        legend=alt.Legend(orient="top", direction="horizontal",
+                                          gradientLength=220, titleOrient="left")),
         tooltip=[alt.Tooltip("day:O", title="day"), alt.Tooltip("time:O", title="interval"),
                  alt.Tooltip("required:Q", format=".1f"),
                  alt.Tooltip("scheduled:Q", format=".1f"),
                  alt.Tooltip("gap:Q", format="+.1f", title="gap")],
     ).properties(title=f"{channel}: scheduled - required ({interval_minutes}-min intervals)",
-                 height=min(26 * n_days + 40, 420))
+                 # discrete axes size by step (Streamlit ignores a fixed height here)
+                 width=alt.Step(max(4, min(16, 960 // max(df["time"].nunique(), 1)))),
+                 height=alt.Step(22 if len(days) <= 14 else 12))
     if select:
         sel = alt.selection_point(name="cell", fields=["day", "time"], on="click")
         chart = chart.add_params(sel).encode(

@@ -907,3 +907,63 @@ def hours_vs_contract(src: Source) -> pd.DataFrame | None:
         found = next((n for n in names if n in ah.columns), None)
         out[col] = ah[found].to_numpy(dtype=float) if found else float("nan")
     return out
+
+
+def erlang(volume: float, aht_seconds: float, interval_minutes: int, target: float,
+           answer_seconds: float, patience_seconds: float | None,
+           max_occupancy: float) -> dict[str, Any]:
+    """The Erlang calculator: agents for one interval and what they achieve.
+
+    Erlang C (:mod:`wfm.staffing.erlang`), or Erlang A
+    (:mod:`wfm.staffing.erlang_a`) when a mean patience is given.
+    """
+    from wfm.staffing import erlang as ec
+
+    a = float(ec.traffic_erlangs(volume, aht_seconds, interval_minutes))
+    out: dict[str, Any] = {"erlangs": a, "abandonment": float("nan")}
+    if a <= 0:
+        out.update(agents=0, service_level=float("nan"), asa_seconds=0.0, occupancy=0.0)
+        return out
+    if patience_seconds:
+        from wfm.staffing import erlang_a as ea
+
+        n = int(ea.required_agents(a, aht_seconds, patience_seconds, answer_seconds, target,
+                                   max_occupancy=max_occupancy).whole)
+        out.update(
+            agents=n,
+            service_level=float(ea.service_level(a, n, aht_seconds, patience_seconds,
+                                                 answer_seconds)),
+            asa_seconds=float(ea.asa(a, n, aht_seconds, patience_seconds)),
+            occupancy=float(ea.occupancy(a, n, aht_seconds, patience_seconds)),
+            abandonment=float(ea.abandonment(a, n, aht_seconds, patience_seconds)))
+    else:
+        n = int(ec.required_agents(a, aht_seconds, answer_seconds, target,
+                                   max_occupancy=max_occupancy).whole)
+        out.update(agents=n,
+                   service_level=float(ec.service_level(a, n, aht_seconds, answer_seconds)),
+                   asa_seconds=float(ec.asa(a, n, aht_seconds)),
+                   occupancy=float(ec.occupancy(a, n)))
+    return out
+
+
+def erlang_curve(volume: float, aht_seconds: float, interval_minutes: int,
+                 answer_seconds: float, patience_seconds: float | None,
+                 agents: int, span: int = 8) -> pd.DataFrame:
+    """Service level, ASA and occupancy for ``agents - span`` .. ``agents + span``."""
+    from wfm.staffing import erlang as ec
+
+    a = float(ec.traffic_erlangs(volume, aht_seconds, interval_minutes))
+    n = np.arange(max(agents - span, 1), max(agents + span, 2) + 1, dtype=float)
+    if patience_seconds:
+        from wfm.staffing import erlang_a as ea
+
+        sl = ea.service_level(a, n, aht_seconds, patience_seconds, answer_seconds)
+        wait = ea.asa(a, n, aht_seconds, patience_seconds)
+        occ = ea.occupancy(a, n, aht_seconds, patience_seconds)
+    else:
+        sl = ec.service_level(a, n, aht_seconds, answer_seconds)
+        wait = ec.asa(a, n, aht_seconds)
+        occ = ec.occupancy(a, n)
+    return pd.DataFrame({"agents": n.astype(int), "service_level": np.asarray(sl, float),
+                         "asa_seconds": np.asarray(wait, float),
+                         "occupancy": np.asarray(occ, float)})
