@@ -17,12 +17,18 @@ from wfm.coverage.coverage import (
     scheduled_heads,
     worst_gaps,
 )
-from wfm.coverage.simulation import SimulationResult, pooling_gain, simulate
+from wfm.coverage.simulation import (
+    SimulationResult,
+    compare_with_erlang,
+    pooling_gain,
+    simulate,
+)
 
 __all__ = [
     "COVERAGE_COLUMNS",
     "KPI_COLUMNS",
     "SimulationResult",
+    "compare_with_erlang",
     "coverage",
     "kpis",
     "pooling_gain",

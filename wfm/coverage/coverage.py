@@ -278,7 +278,9 @@ def kpis(coverage_df: pd.DataFrame, requirements: pd.DataFrame | None,
         has_vol = vol0 > 0
         tgt = d["channel"].map(targets).to_numpy(float)
         under = has_vol & np.isfinite(sl) & (sl < tgt - 1e-9)
-        rt = d["channel"].map(kinds).isin(["realtime", "concurrent"]).to_numpy()
+        # the overall ASA and occupancy leave out deferred channels (waits of hours)
+        rt = (d["channel"].map(kinds).isin(["realtime", "concurrent"]).to_numpy()
+              if name == "all" else np.ones(len(d), bool))
         net = np.nan_to_num(d["agents_net"].to_numpy(float))
         missing = d["requirement_missing"].to_numpy(bool)
         return {

@@ -1027,3 +1027,61 @@ def pooling_gain(demand_df: pd.DataFrame, assignments: pd.DataFrame,
         erl["all"] = float(np.dot(s[ok], v[ok]) / v[ok].sum()) if ok.any() else np.nan
         out["service_level_erlang"] = out["channel"].map(erl)
     return out
+
+
+def compare_with_erlang(result: SimulationResult, kpis_df: pd.DataFrame) -> pd.DataFrame:
+    """Simulated service level next to the per-channel analytic one.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        From :func:`simulate`.
+    kpis_df : DataFrame
+        From :func:`wfm.coverage.kpis` (``channel, service_level, ...``), i.e.
+        Erlang C/A, concurrency and backlog models with dedicated agents.
+
+    Returns
+    -------
+    DataFrame
+        Per simulated channel and ``"all"`` (weighted by simulated offered
+        contacts): ``channel, kind, service_level_erlang,
+        service_level_simulated, service_level_simulated_lo,
+        service_level_simulated_hi, difference`` (simulated minus Erlang),
+        ``asa_seconds_erlang, asa_seconds_simulated, abandonment_erlang,
+        abandonment_simulated``.
+    """
+    k = kpis_df.set_index("channel")
+    pc = result.per_channel
+    rows = []
+    for r in pc.itertuples(index=False):
+        e = k.loc[r.channel] if r.channel in k.index else None
+        rows.append({
+            "channel": r.channel, "kind": r.kind,
+            "service_level_erlang": float(e["service_level"]) if e is not None else np.nan,
+            "service_level_simulated": r.service_level,
+            "service_level_simulated_lo": r.service_level_lo,
+            "service_level_simulated_hi": r.service_level_hi,
+            "asa_seconds_erlang": float(e["asa_seconds"]) if e is not None else np.nan,
+            "asa_seconds_simulated": r.asa_seconds,
+            "abandonment_erlang": float(e["abandonment"]) if e is not None else np.nan,
+            "abandonment_simulated": r.abandonment,
+        })
+    pr = result.per_replication.groupby("replication")[["answered_in_target", "offered"]].sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean, half = _ci((pr.answered_in_target / pr.offered).to_numpy(), result.ci_level)
+    w = pc["offered"].to_numpy(float)
+    erl = np.array([row["service_level_erlang"] for row in rows], float)
+    ok = np.isfinite(erl) & (w > 0)
+    rows.append({
+        "channel": "all", "kind": "all",
+        "service_level_erlang": float(np.dot(erl[ok], w[ok]) / w[ok].sum()) if ok.any()
+        else np.nan,
+        "service_level_simulated": float(mean),
+        "service_level_simulated_lo": float(mean - half),
+        "service_level_simulated_hi": float(mean + half),
+        "asa_seconds_erlang": np.nan, "asa_seconds_simulated": np.nan,
+        "abandonment_erlang": np.nan, "abandonment_simulated": np.nan,
+    })
+    out = pd.DataFrame(rows)
+    out["difference"] = out["service_level_simulated"] - out["service_level_erlang"]
+    return out
