@@ -84,6 +84,20 @@ def erlang_a_reference(n: int, lam: float, aht: float, patience: float,
     return sl, wait_served / served, 1.0 - served
 
 
+def test_references_agree_with_staffing_kernels():
+    """The test's references and wfm.staffing's kernels are independent derivations."""
+    from wfm.staffing import erlang, erlang_a
+
+    sl, asa = erlang_c_reference(25, 100 / 900.0, 180.0, 20.0)
+    assert float(erlang.service_level(20.0, 25, 180.0, 20.0)) == pytest.approx(sl, rel=1e-9)
+    assert float(erlang.asa(20.0, 25, 180.0)) == pytest.approx(asa, rel=1e-9)
+    sl, asa, ab = erlang_a_reference(18, 100 / 900.0, 180.0, 120.0, 20.0)
+    m = erlang_a.metrics(20.0, 18, 180.0, 120.0, 20.0)
+    assert float(m.service_level) == pytest.approx(sl, rel=1e-6)
+    assert float(m.asa_seconds) == pytest.approx(asa, rel=1e-6)
+    assert float(m.abandonment) == pytest.approx(ab, rel=1e-6)
+
+
 def test_reference_erlang_a_tends_to_erlang_c():
     """Cross-check of the two references: very patient customers = Erlang C."""
     sl_c, asa_c = erlang_c_reference(5, 3 / 100.0, 100.0, 20.0)
@@ -358,3 +372,21 @@ def test_unassigned_on_shift_agents_take_contacts():
     assert without.occupancy["available_agents"].sum() == 1
     assert (with_shift.per_channel["answered"].iloc[0]
             > without.per_channel["answered"].iloc[0])
+
+
+def test_daylight_saving_day_has_100_intervals():
+    """Fall-back day: 25 h = 100 quarter-hours, the repeated hour is simulated twice."""
+    sc = Scenario.model_validate({"staffing": {"shrinkage": 0.0}, "channels": [
+        {"name": "voice", "aht_seconds": 120}]})
+    ts = pd.date_range("2026-10-25", "2026-10-26", freq="15min", tz=TZ, inclusive="left",
+                       name="timestamp")
+    assert len(ts) == 100
+    dem = _demand(ts, {"voice": 5}, {"voice": 120})
+    res = simulate(dem, None, _assign(ts, {"a": {"voice": 1.0}, "b": {"voice": 1.0}}), None,
+                   sc, replications=2, seed=0)
+    pi = res.per_interval
+    assert len(pi) == 100
+    pd.testing.assert_series_equal(pi["timestamp"].reset_index(drop=True),
+                                   pd.Series(ts).reset_index(drop=True), check_names=False,
+                                   check_freq=False)
+    assert (res.occupancy["available_agents"] == 2).all()

@@ -29,6 +29,8 @@ def _fmt(v: object, kind: str) -> str:
         return f"{float(v):.1f}"
     if kind == "h":
         return f"{float(v):.1f}"
+    if kind == "pp":
+        return f"{float(v) * 100:+.1f} pp"
     if kind == "n":
         return f"{float(v):,.0f}"
     return str(v)
@@ -59,12 +61,12 @@ SIM_TABLE = [("channel", "channel", "str"), ("service_level_erlang", "SL Erlang"
              ("service_level_simulated", "SL sim", "pct"),
              ("service_level_simulated_lo", "CI lo", "pct"),
              ("service_level_simulated_hi", "CI hi", "pct"),
-             ("difference", "sim-Erlang", "pct"),
+             ("difference", "sim-Erlang", "pp"),
              ("asa_seconds_simulated", "ASA sim s", "s"),
              ("abandonment_simulated", "aband. sim", "pct")]
 POOL_TABLE = [("channel", "channel", "str"), ("service_level_dedicated", "SL dedicated", "pct"),
-              ("service_level_pooled", "SL pooled", "pct"), ("gain", "gain", "pct"),
-              ("gain_lo", "CI lo", "pct"), ("gain_hi", "CI hi", "pct")]
+              ("service_level_pooled", "SL pooled", "pct"), ("gain", "gain", "pp"),
+              ("gain_lo", "CI lo", "pp"), ("gain_hi", "CI hi", "pp")]
 
 
 @command("coverage")
