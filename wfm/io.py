@@ -48,10 +48,13 @@ volume must be a number >= 0
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import io as _stdio
 import logging
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -640,13 +643,14 @@ def _grid_checks(ts: pd.Series, ch: pd.Series | None, ctx: _Ctx, gap_check: bool
         t = np.unique(utc_ns[groups == g])
         if len(t) > 1:
             steps.append(np.diff(t) // 60_000_000_000)
-    inferred = None
+    inferred = smallest = None
     if steps:
         allsteps = np.concatenate(steps)
         allsteps = allsteps[allsteps > 0]
         if len(allsteps):
             vals, counts = np.unique(allsteps, return_counts=True)
             inferred = int(vals[np.argmax(counts)])
+            smallest = int(vals[0])
     if declared is None:
         if inferred in (15, 30, 60):
             declared = inferred
@@ -660,8 +664,9 @@ def _grid_checks(ts: pd.Series, ch: pd.Series | None, ctx: _Ctx, gap_check: bool
                       f"timestamps is {inferred} min", column="timestamp",
                       found=(f"{inferred} min",), expected="15, 30 or 60 minutes")
             return
-    elif inferred is not None and inferred != declared and inferred % declared == 0 and \
-            inferred in (15, 30, 60):
+    elif smallest is not None and smallest > declared and smallest % declared == 0:
+        # every step is a multiple of a longer interval: coarser data, not gaps
+        inferred = smallest
         rep.error("interval_mismatch",
                   f"timestamps are {inferred} minutes apart but the scenario declares "
                   f"{declared}-minute intervals", column="timestamp",
@@ -1184,16 +1189,23 @@ def _read_raw(path: Path, report: ValidationReport) -> pd.DataFrame | None:
             return pd.read_parquet(path)
         if name.endswith(".csv") or name.endswith(".csv.gz"):
             report.row_unit = "line"
-            opener = "gzip" if name.endswith(".gz") else None
-            import gzip
-
-            with (gzip.open(path, "rt", encoding="utf-8-sig") if opener
-                  else open(path, encoding="utf-8-sig")) as fh:
+            with _open_text(path) as fh:
                 header = fh.readline()
             # German spreadsheet exports separate with ';'
             sep = ";" if header.count(";") > header.count(",") else ","
-            return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
-                               na_filter=False, encoding="utf-8-sig", skipinitialspace=True)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", pd.errors.ParserWarning)
+                # index_col=False: a first row with extra fields must not become an index
+                df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
+                                 na_filter=False, encoding="utf-8-sig",
+                                 skipinitialspace=True, index_col=False)
+            if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+                n = len(df.columns)
+                report.error("csv_syntax", "not a well-formed CSV file: more fields than "
+                             "the header", rows=_long_lines(path, sep, n),
+                             expected=f"{n} fields per line, as in the header")
+                return None
+            return df
     except pd.errors.EmptyDataError:
         report.error("empty", "the file is empty", expected="a header line and data rows")
         return None
@@ -1211,6 +1223,21 @@ def _read_raw(path: Path, report: ValidationReport) -> pd.DataFrame | None:
     report.error("file_type", f"unknown file type {path.suffix!r}",
                  found=(path.name,), expected=".csv, .csv.gz or .parquet")
     return None
+
+
+def _open_text(path: Path):
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def _long_lines(path: Path, sep: str, n: int) -> tuple[int, ...]:
+    """Line numbers of records with more than ``n`` fields (slow path, bad files only)."""
+    import csv
+
+    with _open_text(path) as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        return tuple(reader.line_num for rec in reader if len(rec) > n)
 
 
 def load_frame(path: Path | str, kind: str | None = None, scenario: Scenario | None = None,
@@ -1376,8 +1403,14 @@ def write_frame(df: pd.DataFrame, path: Path | str, kind: str | None = None) -> 
                         col.dropna().iloc[0] if col.notna().any() else None, dt.date):
                     text[c] = col.map(lambda d: d.isoformat() if isinstance(d, dt.date)
                                       else ("" if pd.isna(d) else str(d)))
-            comp: Any = {"method": "gzip", "mtime": 0} if fmt == "csv.gz" else None
-            text.to_csv(tmp, index=False, compression=comp, lineterminator="\n")
+            if fmt == "csv.gz":
+                # no file name and time in the gzip header: same data, same bytes
+                with open(tmp, "wb") as raw, gzip.GzipFile(
+                        filename="", mode="wb", fileobj=raw, mtime=0) as gz, \
+                        _stdio.TextIOWrapper(gz, encoding="utf-8", newline="") as fh:
+                    text.to_csv(fh, index=False, lineterminator="\n")
+            else:
+                text.to_csv(tmp, index=False, lineterminator="\n")
         # mkstemp creates the file private; give it the usual permissions
         umask = os.umask(0)
         os.umask(umask)
