@@ -12,7 +12,7 @@ from scipy.linalg import expm
 from wfm.config import Scenario
 from wfm.coverage import pooling_gain, simulate
 from wfm.coverage.simulation import _shift_on
-from wfm.errors import WfmError
+from wfm.errors import DataValidationError, WfmError
 
 TZ = "Europe/Berlin"
 DAY = pd.date_range("2026-11-16", periods=96, freq="15min", tz=TZ, name="timestamp")
@@ -390,3 +390,22 @@ def test_daylight_saving_day_has_100_intervals():
                                    pd.Series(ts).reset_index(drop=True), check_names=False,
                                    check_freq=False)
     assert (res.occupancy["available_agents"] == 2).all()
+
+
+def test_proficiency_scales_handle_times():
+    sc = Scenario.model_validate({"staffing": {"shrinkage": 0.0}, "channels": [
+        {"name": "voice", "aht_seconds": 100}]})
+    dem = _demand(DAY[32:64], {"voice": 10}, {"voice": 100})
+    asg = _assign(DAY[32:64], {"slow": {"voice": 1.0}, "fast": {"voice": 1.0}})
+    roster = pd.DataFrame({"agent_id": ["slow", "fast"], "skills": ["voice", "voice"],
+                           "proficiency": ["voice:0.5", None]})
+    res = simulate(dem, None, asg, roster, sc, replications=3, seed=0, keep_contacts=True,
+                   use_proficiency=True)
+    h = res.contacts.groupby("agent_id")["handle_seconds"].mean()
+    assert h["slow"] == pytest.approx(200, rel=0.15)
+    assert h["fast"] == pytest.approx(100, rel=0.15)
+    off = simulate(dem, None, asg, roster, sc, replications=3, seed=0, keep_contacts=True)
+    h = off.contacts.groupby("agent_id")["handle_seconds"].mean()
+    assert h["slow"] == pytest.approx(100, rel=0.15)
+    with pytest.raises(DataValidationError, match="proficiency"):
+        simulate(dem, None, asg, roster.assign(proficiency=["voice:3", None]), sc)

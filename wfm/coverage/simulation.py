@@ -171,6 +171,7 @@ class _Model:
     duty: np.ndarray            # [I, A] share of the interval on duty (0-1)
     shrink: np.ndarray          # [I, A] shrinkage of the agent-interval (0-1)
     skills: list[tuple[int, ...]]  # full skill set per agent (channel indices)
+    proficiency: np.ndarray     # [A, C] handle-speed factor (roster), 1 = average
     notes: list[str]
 
     @property
@@ -332,11 +333,25 @@ def _prepare(demand_df: pd.DataFrame, shifts: pd.DataFrame | None,
                      "period or on unsimulated channels were not used")
     agent_ids = list(pd.unique(asg["agent_id"]))
     roster_skills: dict[Any, list[str]] = {}
+    roster_prof: dict[Any, dict[str, float]] = {}
     if roster is not None:
         if "agent_id" not in roster.columns or "skills" not in roster.columns:
             raise DataValidationError("roster: expected columns agent_id and skills")
         for aid, sk in zip(roster["agent_id"], roster["skills"]):
             roster_skills[aid] = _parse_skills(sk)
+        if "proficiency" in roster.columns:
+            for row, (aid, pr) in enumerate(zip(roster["agent_id"], roster["proficiency"])):
+                for item in _parse_skills(pr):
+                    name, _, val = item.partition(":")
+                    try:
+                        v = float(val)
+                    except ValueError:
+                        v = float("nan")
+                    if not 0.0 < v <= 2.0:
+                        raise DataValidationError(
+                            f"roster: row {row} (agent {aid}): proficiency {item!r}; "
+                            "expected 'channel:factor' with a factor in (0, 2]")
+                    roster_prof.setdefault(aid, {})[name.strip()] = v
         if shifts is not None:
             agent_ids += [a for a in pd.unique(shifts["agent_id"]) if a not in set(agent_ids)]
     elif shifts is not None:
@@ -364,6 +379,12 @@ def _prepare(demand_df: pd.DataFrame, shifts: pd.DataFrame | None,
         s = {cidx[n] for n in roster_skills.get(aid, []) if n in cidx}
         s |= set(np.flatnonzero(assigned_any[a]).tolist())
         skills.append(tuple(sorted(s)))
+    prof = np.ones((A, C))
+    for aid, d in roster_prof.items():
+        if aid in aidx:
+            for name, v in d.items():
+                if name in cidx:
+                    prof[aidx[aid], cidx[name]] = v
     if roster is not None:
         unknown = [a for a in agent_ids if a not in roster_skills]
         if unknown:
@@ -393,7 +414,7 @@ def _prepare(demand_df: pd.DataFrame, shifts: pd.DataFrame | None,
                            else np.inf for c in chans], float),
         sl_target=np.array([c.service_level_target for c in chans], float),
         t0=t0, dt=dt_s, n_int=n_int, volume=vol, aht=aht, agents=agent_ids,
-        frac=frac, duty=duty, shrink=shrink, skills=skills, notes=notes,
+        frac=frac, duty=duty, shrink=shrink, skills=skills, proficiency=prof, notes=notes,
     )
 
 
@@ -449,12 +470,12 @@ def _draw_staff(m: _Model, rng: np.random.Generator, routing: str,
 
 def _run(m: _Model, t_arr: np.ndarray, chan: np.ndarray, svc: np.ndarray,
          abandon_at: np.ndarray, avail: np.ndarray,
-         per_skills: list[list[tuple[int, ...]]] | None
-         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+         per_skills: list[list[tuple[int, ...]]] | None, use_proficiency: bool
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The event loop.
 
-    Returns start time [s] (NaN: not served), abandoned flag and agent index
-    (-1: not served) per contact.
+    Returns start time [s] (NaN: not served), abandoned flag, agent index
+    (-1: not served) and handle time [s] per contact.
     """
     C = len(m.channels)
     A = len(m.agents)
@@ -478,6 +499,9 @@ def _run(m: _Model, t_arr: np.ndarray, chan: np.ndarray, svc: np.ndarray,
     heap: list[tuple[float, int]] = []
     agent_of = [0] * n
     INF = math.inf
+    prof = m.proficiency.tolist() if use_proficiency and np.any(m.proficiency != 1.0) \
+        else None
+    dur = svl if prof is None else list(svl)
 
     # Per skill set: realtime/concurrent channels grouped by priority (high
     # first), concurrent channels grouped likewise, and deferred channels.
@@ -513,7 +537,11 @@ def _run(m: _Model, t_arr: np.ndarray, chan: np.ndarray, svc: np.ndarray,
     def begin(a: int, k: int, t: float) -> None:
         start[k] = t
         agent_of[k] = a
-        heapq.heappush(heap, (t + svl[k], k))
+        if prof is None:
+            heapq.heappush(heap, (t + svl[k], k))
+        else:
+            d = dur[k] = svl[k] / prof[a][chl[k]]
+            heapq.heappush(heap, (t + d, k))
 
     def set_partial(a: int) -> None:
         ld = load[a]
@@ -695,7 +723,7 @@ def _run(m: _Model, t_arr: np.ndarray, chan: np.ndarray, svc: np.ndarray,
     # contacts still waiting at the end: abandoned if their patience ran out
     ab = np.array(abandoned, bool) | (np.isnan(start_a) & (abandon_at <= horizon))
     agent_a = np.where(np.isnan(start_a), -1, np.array(agent_of, np.int64))
-    return start_a, ab, agent_a
+    return start_a, ab, agent_a, (svc if prof is None else np.array(dur, float))
 
 
 def _tally(m: _Model, t_arr: np.ndarray, chan: np.ndarray, interval: np.ndarray,
@@ -778,7 +806,8 @@ def simulate(demand_df: pd.DataFrame, shifts: pd.DataFrame | None,
              handle_time: str = "exponential", handle_cv: float = 1.0,
              routing: str = "skills", apply_shrinkage: bool = True,
              ci_level: float = 0.95, warmup_minutes: float = 0.0,
-             keep_contacts: bool = False) -> SimulationResult:
+             use_proficiency: bool = False, keep_contacts: bool = False
+             ) -> SimulationResult:
     """Simulate a schedule contact by contact; see the module docstring for the model.
 
     Parameters
@@ -815,6 +844,10 @@ def simulate(demand_df: pd.DataFrame, shifts: pd.DataFrame | None,
         Contacts arriving in the first ``warmup_minutes`` [min] are simulated
         but left out of the statistics (the queue starts empty; a center
         that opens empty in the morning needs no warm-up).
+    use_proficiency : bool
+        Divide handle times by the roster's ``proficiency`` factor of the
+        agent for the channel (e.g. ``voice:0.8``: 25% longer calls). Off by
+        default: ``aht_seconds`` usually already averages over all agents.
     keep_contacts : bool
         Also return every simulated contact in ``SimulationResult.contacts``.
 
@@ -861,7 +894,8 @@ def simulate(demand_df: pd.DataFrame, shifts: pd.DataFrame | None,
                                                         handle_time, handle_cv)
         avail, per = _draw_staff(m, np.random.default_rng(s_staff), routing,
                                  apply_shrinkage)
-        start, abandoned, agent = _run(m, t_arr, chan, svc, ab, avail, per)
+        start, abandoned, agent, svc = _run(m, t_arr, chan, svc, ab, avail, per,
+                                            use_proficiency)
         tally = _tally(m, t_arr, chan, interval, svc, start, abandoned,
                        warmup_minutes * 60.0)
         if keep_contacts:
