@@ -207,7 +207,7 @@ def _day_frame(days: pd.DatetimeIndex, rng: np.random.Generator,
     hol = _holidays(days)
     dates = [d.date() for d in days]
     is_hol = np.array([d in hol for d in dates])
-    weekday = days.weekday.to_numpy()
+    weekday = days.day_of_week.to_numpy()
     business = (~is_hol) & (weekday < 5)
     # first business day after one or more non-business weekdays that were holidays
     catch_up = np.zeros(len(days), dtype=bool)
@@ -222,7 +222,7 @@ def _day_frame(days: pd.DatetimeIndex, rng: np.random.Generator,
                           for d in dates])
     half_day = np.array([d.month == 12 and d.day in (24, 31) for d in dates])
     years_to_end = np.array([(d - end).days / 365.25 for d in dates])
-    doy = days.dayofyear.to_numpy().astype(float)
+    doy = days.day_of_year.to_numpy().astype(float)
     storm = _storm_days(rng, days)
     campaign = np.array([PAST_CAMPAIGNS.get(d, 1.0) for d in dates])
 
@@ -290,7 +290,7 @@ def generate_history(seed: int = DEFAULT_SEED, days: int | None = None,
     day_index = ((local.normalize() - pd.Timestamp(start)).days).to_numpy()
     hours = (local.hour + local.minute / 60.0).to_numpy() + INTERVAL_MINUTES / 120.0
     day_start = pd.date_range(start, periods=days, freq="D")
-    weekday = day_start.weekday.to_numpy()[day_index]
+    weekday = day_start.day_of_week.to_numpy()[day_index]
     weekend = weekday >= 5
 
     daily = _day_frame(day_start, rng, end)
