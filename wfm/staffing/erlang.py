@@ -54,7 +54,6 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy import special as sc
-from scipy.optimize import elementwise as _elementwise
 
 from wfm.errors import StaffingError
 
@@ -73,7 +72,7 @@ __all__ = [
 
 _LN_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 # Tolerance on the fractional agent level returned by the root finders [agents].
-FRACTION_XTOL = 1e-9
+FRACTION_XTOL = 1e-7
 
 
 class QueueMetrics(NamedTuple):
@@ -140,15 +139,16 @@ def _stirlerr(n):
     loses nothing noticeable because every term is small).
     """
     n = np.asarray(n, dtype=float)
-    big = n > 15.0
-    nb = np.where(big, n, 16.0)
-    nn = nb * nb
-    series = (1.0 / 12 - (1.0 / 360 - (1.0 / 1260 - (1.0 / 1680 - 1.0 / 1188 / nn) / nn)
-                          / nn) / nn) / nb
-    ns = np.where(big, 1.0, n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        direct = sc.gammaln(ns + 1.0) - (ns + 0.5) * np.log(ns) + ns - _LN_SQRT_2PI
-    return np.where(big, series, direct)
+    nn = n * n
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = (1.0 / 12 - (1.0 / 360 - (1.0 / 1260 - (1.0 / 1680 - 1.0 / 1188 / nn) / nn)
+                           / nn) / nn) / n
+    small = n <= 15.0
+    if np.any(small):
+        ns = n[small]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[small] = sc.gammaln(ns + 1.0) - (ns + 0.5) * np.log(ns) + ns - _LN_SQRT_2PI
+    return out
 
 
 def _bd0(x, m):
@@ -157,18 +157,21 @@ def _bd0(x, m):
     m = np.asarray(m, dtype=float)
     d = x - m
     s = x + m
-    near = np.abs(d) < 0.1 * s
     with np.errstate(divide="ignore", invalid="ignore"):
-        direct = x * np.log(x / m) + m - x
-        v = d / s
-    # near x == m the series in v = (x-m)/(x+m) converges by a factor 100 per term
-    acc = d * v
-    ej = 2.0 * x * v
-    v2 = v * v
-    for j in range(1, 10):
-        ej = ej * v2
-        acc = acc + ej / (2 * j + 1)
-    return np.where(near, acc, direct)
+        out = x * np.log(x / m) - d
+    near = np.abs(d) < 0.1 * s
+    if np.any(near):
+        # near x == m the series in v = (x-m)/(x+m) gains a factor 100 per term
+        dn, xn = d[near], x[near]
+        v = dn / s[near]
+        acc = dn * v
+        ej = 2.0 * xn * v
+        v2 = v * v
+        for j in range(1, 10):
+            ej = ej * v2
+            acc = acc + ej / (2 * j + 1)
+        out[near] = acc
+    return out
 
 
 def log_poisson_pmf(n, mu):
@@ -177,12 +180,13 @@ def log_poisson_pmf(n, mu):
     Accurate to ~1e-15 absolute (so the pmf to ~1e-15 relative) even for
     ``n, mu`` in the tens of thousands.
     """
-    n = np.asarray(n, dtype=float)
-    mu = np.asarray(mu, dtype=float)
+    n, mu = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(mu, dtype=float))
+    shape = n.shape
+    n, mu = n.ravel(), mu.ravel()
     pos = n > 0
     npos = np.where(pos, n, 1.0)
     val = -_stirlerr(npos) - _bd0(npos, mu) - 0.5 * np.log(2.0 * np.pi * npos)
-    return np.where(pos, val, -mu)
+    return np.where(pos, val, -mu).reshape(shape)
 
 
 def _b_core(a, x):
@@ -364,12 +368,6 @@ def occupancy(traffic, agents):
 
 # -- required agents -----------------------------------------------------------
 
-def _ceil_tol(v):
-    """Ceiling that forgives floating-point noise (10.000000000000002 -> 10)."""
-    v = np.asarray(v, dtype=float)
-    return np.ceil(v - 1e-9 * np.maximum(1.0, np.abs(v)))
-
-
 def _check_targets(target, asa_target, max_occupancy):
     t = np.asarray(target, dtype=float)
     if np.any(~np.isfinite(t)) or np.any(t >= 1.0) or np.any(t < 0.0):
@@ -386,39 +384,101 @@ def _check_targets(target, asa_target, max_occupancy):
             raise StaffingError(f"maximum occupancy must be in (0, 1] (got {max_occupancy!r})")
 
 
-def root_increasing(func, lo, hi, args):
-    """Vectorised root of increasing ``func`` on brackets ``[lo, hi]``.
+def solve_increasing(func, lo, hi, f_lo, f_hi, x0=None, xtol=FRACTION_XTOL, maxiter=100,
+                     partner=None):
+    """Vectorised root of increasing functions on brackets (safeguarded secant).
 
-    ``func(lo) < 0 <= func(hi)`` is expected; where ``func(hi) == 0`` the
-    root is ``hi``. Chandrupatla's method via
-    :func:`scipy.optimize.elementwise.find_root`.
+    Secant steps through the two latest iterates (superlinear near the
+    root), falling back to bisection whenever a step would leave the
+    bracket, so it always converges; elements that have converged drop out.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(x, idx) -> array``: the functions of elements ``idx`` at ``x``.
+        Any increasing transform of the target function works and a nearly
+        linear one converges fastest.
+    lo, hi : array
+        Brackets with ``f_lo < 0 <= f_hi`` (values given, not re-evaluated).
+    x0 : array, optional
+        A first guess inside the bracket (e.g. from interpolation).
+    partner : (array, array), optional
+        A point ``(x, f(x))`` already evaluated near ``x0``, used with ``x0``
+        for the first secant step (default: the nearer bracket end).
+    xtol : float
+        Absolute tolerance on the root.
+
+    Returns
+    -------
+    numpy.ndarray
+        Roots; where ``f_hi == 0`` the root is ``hi``.
     """
-    lo = np.asarray(lo, dtype=float)
-    hi = np.asarray(hi, dtype=float)
-    if lo.size == 0:
-        return lo.copy()
-    res = _elementwise.find_root(func, (lo, hi), args=args,
-                                 tolerances={"xatol": FRACTION_XTOL, "xrtol": 1e-13})
-    x = np.asarray(res.x, dtype=float)
-    # a root exactly at an end point is reported as an invalid bracket
-    bad = ~np.asarray(res.success)
-    if np.any(bad):
-        fhi = func(hi[bad], *(np.broadcast_to(a, lo.shape)[bad] for a in args))
-        x[bad] = np.where(fhi >= 0, hi[bad], np.nan)
-    return x
+    a = np.array(lo, dtype=float)
+    b = np.array(hi, dtype=float)
+    fa = np.array(f_lo, dtype=float)
+    fb = np.array(f_hi, dtype=float)
+    m = a.size
+    root = b.copy()
+    idx = np.flatnonzero((fb > 0) & (b - a > xtol))
+    if x0 is not None and idx.size:
+        c = np.clip(np.asarray(x0, dtype=float)[idx], a[idx], b[idx])
+        inside = (c > a[idx]) & (c < b[idx])
+        c = np.where(inside, c, 0.5 * (a[idx] + b[idx]))
+        fc = func(c, idx)
+        near_a = (c - a[idx]) < (b[idx] - c)
+        p_prev = np.where(near_a, a[idx], b[idx])
+        f_prev = np.where(near_a, fa[idx], fb[idx])
+        if partner is not None:
+            px, pf = (np.asarray(v, dtype=float)[idx] for v in partner)
+            ok = np.isfinite(px) & np.isfinite(pf) & (px != c)
+            p_prev = np.where(ok, px, p_prev)
+            f_prev = np.where(ok, pf, f_prev)
+        neg = fc < 0
+        a[idx[neg]], fa[idx[neg]] = c[neg], fc[neg]
+        b[idx[~neg]], fb[idx[~neg]] = c[~neg], fc[~neg]
+        root[idx] = c
+        keep = (fc != 0) & (b[idx] - a[idx] > xtol)
+        idx, p_cur, f_cur, p_prev, f_prev = idx[keep], c[keep], fc[keep], p_prev[keep], \
+            f_prev[keep]
+    else:
+        p_cur, f_cur, p_prev, f_prev = b[idx], fb[idx], a[idx], fa[idx]
+    for it in range(maxiter):
+        if idx.size == 0:
+            break
+        ai, bi = a[idx], b[idx]
+        with np.errstate(all="ignore"):
+            c = p_cur - f_cur * (p_cur - p_prev) / (f_cur - f_prev)
+        # bisect when the secant leaves the bracket, and every 8th step so a
+        # badly conditioned element cannot stall
+        bad = ~np.isfinite(c) | (c <= ai) | (c >= bi) | (it % 8 == 7)
+        c = np.where(bad, 0.5 * (ai + bi), c)
+        # a secant step below the tolerance means the iterate is converged
+        # (superlinear convergence): accept it without another evaluation
+        done = ~bad & (np.abs(c - p_cur) <= xtol)
+        if np.any(done):
+            root[idx[done]] = c[done]
+            go = ~done
+            idx, c, ai, bi = idx[go], c[go], ai[go], bi[go]
+            p_cur, f_cur, p_prev, f_prev, bad = p_cur[go], f_cur[go], p_prev[go], \
+                f_prev[go], bad[go]
+            if idx.size == 0:
+                break
+        fc = func(c, idx)
+        neg = fc < 0
+        a[idx[neg]], fa[idx[neg]] = c[neg], fc[neg]
+        b[idx[~neg]], fb[idx[~neg]] = c[~neg], fc[~neg]
+        root[idx] = c
+        step = np.abs(c - p_cur)
+        keep = (fc != 0) & (b[idx] - a[idx] > xtol) & ((step > xtol) | bad)
+        p_prev, f_prev, p_cur, f_cur = p_cur[keep], f_cur[keep], c[keep], fc[keep]
+        idx = idx[keep]
+    return root
 
 
-def _sl_slack(x, a, h, t, target):
-    return metrics(a, x, h, t).service_level - target
-
-
-def _asa_slack(x, a, h, asa_target):
-    with np.errstate(all="ignore"):
-        w = metrics(a, x, h, 0.0).asa_seconds
-        # ASA is infinite at the stability limit; a large finite value keeps the
-        # root finder's bracket valid
-        w = np.where(np.isfinite(w), w, 1e300)
-    return asa_target - w
+def _ceil_tol(v):
+    """Ceiling that forgives floating-point noise (10.000000000000002 -> 10)."""
+    v = np.asarray(v, dtype=float)
+    return np.ceil(v - 1e-9 * np.maximum(1.0, np.abs(v)))
 
 
 def required_agents(traffic, aht_seconds, answer_seconds, target, *, asa_target=None,
@@ -482,23 +542,27 @@ def required_agents(traffic, aht_seconds, answer_seconds, target, *, asa_target=
         n_stable = np.floor(ap) + 1.0
         occ_level = ap / mop
         n0 = np.maximum(n_stable, _ceil_tol(occ_level))
-        n_sl, n_asa = _walk_up(ap, hp, tp, gp, atp, n0, has_asa)
+        n_sl, n_asa, sl_at, sl_before = _walk_up(ap, hp, tp, gp, atp, n0, has_asa)
         n = np.maximum(np.maximum(n_sl, n_asa), n0)
         # the binding constraint's fractional level; constraints that were
         # already met at N - 1 cannot bind
         level = np.maximum(ap, np.where(_ceil_tol(occ_level) >= n, occ_level, 0.0))
         lo = np.maximum(n - 1.0, ap)
-        sl_binds = n_sl >= n
-        if np.any(sl_binds):
-            i = np.flatnonzero(sl_binds)
-            x = root_increasing(_sl_slack, lo[i], n[i], (ap[i], hp[i], tp[i], gp[i]))
-            level[i] = np.maximum(level[i], x)
+        i = np.flatnonzero(n_sl >= n)
+        if i.size:
+            # SL at N and N - 1 are known from the walk (0 at the stability limit)
+            sl_lo = np.where(lo[i] <= ap[i], 0.0, sl_before[i])
+            miss = np.isnan(sl_lo)
+            if np.any(miss):
+                j = i[miss]
+                sl_lo[miss] = metrics(ap[j], lo[j], hp[j], tp[j]).service_level
+            level[i] = np.maximum(level[i], _sl_level(ap[i], hp[i], tp[i], gp[i], lo[i], n[i],
+                                                      sl_lo, sl_at[i]))
         if has_asa:
-            asa_binds = n_asa >= n
-            if np.any(asa_binds):
-                i = np.flatnonzero(asa_binds)
-                x = root_increasing(_asa_slack, lo[i], n[i], (ap[i], hp[i], atp[i]))
-                level[i] = np.maximum(level[i], x)
+            i = np.flatnonzero(n_asa >= n)
+            if i.size:
+                level[i] = np.maximum(level[i],
+                                      _asa_level(ap[i], hp[i], atp[i], lo[i], n[i]))
         whole[pos] = n.astype(np.int64)
         frac[pos] = np.minimum(level, n)
     whole = whole.reshape(shape)
@@ -506,6 +570,42 @@ def required_agents(traffic, aht_seconds, answer_seconds, target, *, asa_target=
     if not shape:
         return RequiredAgents(int(whole), float(frac))
     return RequiredAgents(whole, frac)
+
+
+def _sl_level(a, h, t, target, lo, hi, sl_lo=None, sl_hi=None):
+    """Agent level in [lo, hi] where the continuous SL equals ``target``.
+
+    Solved on ``log(1 - target) - log(1 - SL)``: since
+    ``log(1 - SL) = log C - (x - A) T / AHT`` with a slowly varying ``log C``
+    it is nearly linear in x, so the interpolated first guess leaves one or
+    two secant steps.
+    """
+    g_t = np.log1p(-target)
+
+    def f(x, idx):
+        sl = metrics(a[idx], x, h[idx], t[idx]).service_level
+        with np.errstate(divide="ignore"):
+            return g_t[idx] - np.log1p(-sl)
+
+    every = np.arange(a.size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f_lo = f(lo, every) if sl_lo is None else g_t - np.log1p(-sl_lo)
+        f_hi = f(hi, every) if sl_hi is None else g_t - np.log1p(-sl_hi)
+        x0 = lo - f_lo * (hi - lo) / (f_hi - f_lo)
+    x0 = np.where(np.isfinite(x0), x0, 0.5 * (lo + hi))
+    return solve_increasing(f, lo, hi, f_lo, f_hi, x0=x0)
+
+
+def _asa_level(a, h, asa_target, lo, hi):
+    """Agent level in [lo, hi] where the continuous ASA equals ``asa_target``."""
+    def f(x, idx):
+        with np.errstate(all="ignore"):
+            w = metrics(a[idx], x, h[idx], 0.0).asa_seconds
+        return asa_target[idx] - np.where(np.isfinite(w), w, 1e300)
+
+    f_lo = f(lo, np.arange(a.size))
+    f_hi = f(hi, np.arange(a.size))
+    return solve_increasing(f, lo, hi, f_lo, f_hi)
 
 
 def _walk_up(a, h, t, target, asa_target, n0, has_asa):
@@ -524,12 +624,18 @@ def _walk_up(a, h, t, target, asa_target, n0, has_asa):
         b = _b_core(a, n)
     aa, hh, tt, gg, at = a, h, t, target, asa_target
     first = True
+    sl_at = np.full(m, np.nan)        # SL at the first meeting level ...
+    sl_before = np.full(m, np.nan)    # ... and one agent below it
+    sl_prev = np.full(m, np.nan)
     while idx.size:
         c, not_c = _c_from_b(aa, n, b)
-        sl_ok = _sl_from_c(aa, n, c, not_c, hh, tt) >= gg
+        sl = _sl_from_c(aa, n, c, not_c, hh, tt)
+        sl_ok = sl >= gg
         asa_ok = (c * hh / (n - aa) <= at) if has_asa else np.ones(idx.size, bool)
         new_sl = sl_ok & (n_sl[idx] < 0)
         n_sl[idx[new_sl]] = n[new_sl]
+        sl_at[idx[new_sl]] = sl[new_sl]
+        sl_before[idx[new_sl]] = sl_prev[new_sl]
         if has_asa:
             new_asa = asa_ok & (n_asa[idx] < 0)
             n_asa[idx[new_asa]] = n[new_asa]
@@ -540,11 +646,12 @@ def _walk_up(a, h, t, target, asa_target, n0, has_asa):
         keep = ~done
         if not keep.any():
             break
-        idx, aa, hh, tt, gg, at, n, b = (v[keep] for v in (idx, aa, hh, tt, gg, at, n, b))
+        idx, aa, hh, tt, gg, at, n, b, sl_prev = (
+            v[keep] for v in (idx, aa, hh, tt, gg, at, n, b, sl))
         n = n + 1.0
         ab = aa * b
         b = ab / (n + ab)
-    return n_sl, n_asa
+    return n_sl, n_asa, sl_at, sl_before
 
 
 def _mark_nonbinding_at_start(a, h, t, target, asa_target, n0, n_sl, n_asa, has_asa):

@@ -66,7 +66,9 @@ from wfm.staffing.erlang import (
     RequiredAgents,
     _like,
     log_poisson_pmf,
-    root_increasing,
+    _ceil_tol,
+    _check_targets,
+    solve_increasing,
 )
 from wfm.staffing.erlang import required_agents as _erlang_c_required
 
@@ -140,7 +142,12 @@ def _log_inv_b(a, n):
     npos = np.where(pos, n, 1.0)
     lp = log_poisson_pmf(npos, a)
     q1 = sc.gammaincc(npos + 1.0, a)
-    q0 = sc.gammaincc(npos, a)
+    # Q(n, a) = Q(n+1, a) - pmf(n; a): exact to a few ulp while pmf <= Q(n+1)/2
+    pmf = np.exp(lp)
+    q0 = q1 - pmf
+    cancel = q1 < 2.0 * pmf
+    if np.any(cancel):
+        q0[cancel] = sc.gammaincc(npos[cancel], a[cancel])
     l_inv = _log(q1) - lp
     l_inv1 = _log(q0) - lp
     # far below the traffic the Poisson CDF underflows: use the continued
@@ -155,21 +162,31 @@ def _log_inv_b(a, n):
 
 
 def _log_j(x, y):
-    """``log J(x, y)`` with ``J = P(x, y) / g(x, y) >= 1``."""
+    """``log J(x, y)`` with ``J = P(x, y) / g(x, y) >= 1``; also P(x, y) and log g(x, y)."""
     px = sc.gammainc(x, y)
-    lj = _log(px) - log_poisson_pmf(x, y)
+    lg = log_poisson_pmf(x, y)
+    lj = _log(px) - lg
     uf = px < _TINY
     if np.any(uf):
         lj[uf] = np.log(_series_m(x[uf], y[uf]))
-    return np.maximum(lj, 0.0)
+    return np.maximum(lj, 0.0), px, lg
 
 
-def _log_served_within(x, y, u):
-    """``log(x/(x+1) [P(x+1, y) - P(x+1, y u)] / g(x+1, y))``."""
-    p1 = sc.gammainc(x + 1.0, y)
+def _log_served_within(x, y, u, px, lg):
+    """``log(x/(x+1) [P(x+1, y) - P(x+1, y u)] / g(x+1, y))``.
+
+    ``px = P(x, y)`` and ``lg = log g(x, y)`` are reused:
+    ``P(x+1, y) = P(x, y) - g(x, y)`` and ``g(x+1, y) = g(x, y) y / (x+1)``.
+    """
+    g = np.exp(lg)
+    p1 = px - g
+    cancel = px < 2.0 * g
+    if np.any(cancel):
+        p1[cancel] = sc.gammainc(x[cancel] + 1.0, y[cancel])
     diff = p1 - sc.gammainc(x + 1.0, y * u)
+    lg1 = lg + np.log(y) - np.log(x + 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ls = _log(x / (x + 1.0)) + _log(diff) - log_poisson_pmf(x + 1.0, y)
+        ls = _log(x / (x + 1.0)) + _log(diff) - lg1
     uf = (p1 < _TINY) & (x > 0)
     if np.any(uf):
         xs, ys, us = x[uf], y[uf], u[uf]
@@ -226,13 +243,13 @@ def _core(a, n, h, p, t, with_asa):
     y = a * r
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         l_inv, l_inv1 = _log_inv_b(a, n)
-        lj = _log_j(x, y)
+        lj, px, lg = _log_j(x, y)
         lj1 = lj + _log(-np.expm1(-lj))                 # log(J - 1)
         log_d = np.logaddexp(l_inv, lj1)                # log(1/E + J - 1) = -log pi_N
         pw = np.exp(lj - log_d)
         below = np.exp(l_inv1 - log_d)
         u = np.exp(-t / p)
-        sl = below + np.exp(_log_served_within(x, y, u) - log_d)
+        sl = below + np.exp(_log_served_within(x, y, u, px, lg) - log_d)
         ab = np.where(n > 0, pw - (x / y) * np.exp(lj1 - log_d), 1.0)
         ab = np.clip(ab, 0.0, pw)
         occ = np.where(n > 0, np.minimum(a * (1.0 - ab) / np.where(n > 0, n, 1.0), 1.0),
@@ -243,7 +260,8 @@ def _core(a, n, h, p, t, with_asa):
             if np.any(ok):
                 xo, yo = x[ok], y[ok]
                 log_wait_served = (-log_d[ok] + np.log(xo / (xo + 1.0)) + np.log(p[ok])
-                                   + _log_sum_p_over_a(xo, yo) - log_poisson_pmf(xo + 1.0, yo))
+                                   + _log_sum_p_over_a(xo, yo)
+                                 - (lg[ok] + np.log(yo) - np.log(xo + 1.0)))
                 w[ok] = np.exp(log_wait_served) / (1.0 - ab[ok])
         else:
             w = np.full(a.shape, np.nan)
@@ -353,63 +371,88 @@ def occupancy(traffic, agents, aht_seconds, patience_seconds):
 
 # -- required agents -----------------------------------------------------------
 
-def _slacks(x, a, h, p, t, target, asa_t, occ_t, ab_t, with_asa):
-    """Each constraint's slack (>= 0 means met), shape (4, len(x))."""
-    sl, w, occ, _, ab = _core(a, x, h, p, t, with_asa)
-    with np.errstate(invalid="ignore"):
-        w = np.where(np.isfinite(w), w, 1e300)
-        occ = np.where(np.isnan(occ), 1.0, occ)
-        return np.stack([sl - target,
-                         (asa_t - w) if with_asa else np.zeros_like(sl),
-                         occ_t - occ,
-                         ab_t - ab])
+def _constraint(c, x, a, h, p, t, limit):
+    """Slack of constraint ``c`` at agents ``x`` (>= 0: met), increasing in x.
 
-
-def _meets(x, idx, args, with_asa):
-    s = _slacks(x, *(v[idx] for v in args), with_asa)
-    return np.all(s >= 0.0, axis=0)
-
-
-def _min_integer(pred, guess):
-    """Smallest integer ``n >= 0`` with ``pred(n, idx)`` true (pred monotone in n).
-
-    Gallops from ``guess`` with doubling steps until the answer is bracketed,
-    then bisects; vectorised over elements, ~2 log2 |answer - guess| + 1
-    evaluations each.
+    The service-level slack is ``log(1 - target) - log(1 - SL)``: the same
+    sign as ``SL - target`` but nearly linear in x, which the secant steps
+    of the search like.
     """
-    m = guess.size
-    ok = pred(guess, np.arange(m))
-    lo = np.where(ok, -1.0, guess)       # a failing level (-1: below every level)
-    hi = np.where(ok, guess, np.inf)     # a meeting level
+    sl, w, occ, _, ab = _core(a, x, h, p, t, with_asa=(c == 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if c == 0:
+            return np.log1p(-limit) - np.log1p(-sl)
+        if c == 1:
+            return limit - np.where(np.isfinite(w), w, 1e300)
+        if c == 2:
+            return limit - np.where(np.isnan(occ), 1.0, occ)
+        return limit - ab
+
+
+def _level(c, a, h, p, t, limit, x0):
+    """Agent level where constraint ``c`` is met exactly (continuous extension).
+
+    Evaluates the guess ``x0`` and one agent beside it, extrapolates the
+    secant to the root and gallops (doubling steps) until the root is
+    bracketed, then refines with :func:`wfm.staffing.erlang.solve_increasing`.
+    """
+    m = a.size
+
+    def f(x, idx):
+        return _constraint(c, x, a[idx], h[idx], p[idx], t[idx], limit[idx])
+
+    x0 = np.maximum(x0, 0.0)
+    f0 = f(x0, np.arange(m))
+    lo = np.where(f0 < 0, x0, np.nan)
+    hi = np.where(f0 >= 0, x0, np.nan)
+    f_lo = np.where(f0 < 0, f0, np.nan)
+    f_hi = np.where(f0 >= 0, f0, np.nan)
+    last_x, last_f = x0.copy(), f0.copy()      # the latest evaluation per element
+    prev_x, prev_f = np.full(m, np.nan), np.full(m, np.nan)
+    zero_ok = np.zeros(m, bool)
     step = np.ones(m)
-    idx = np.flatnonzero(ok & (guess > 0))
-    while idx.size:                      # met at the guess: walk down
-        cand = np.maximum(hi[idx] - step[idx], 0.0)
-        res = pred(cand, idx)
-        hi[idx[res]] = cand[res]
-        lo[idx[~res]] = cand[~res]
+    idx = np.flatnonzero(~((f0 >= 0) & (x0 <= 0)))
+    zero_ok[(f0 >= 0) & (x0 <= 0)] = True
+    while idx.size:
+        met0 = f0[idx] >= 0
+        # secant extrapolation from the last two points, overshooting a little
+        # so the next point usually lands on the other side of the root
+        with np.errstate(all="ignore"):
+            sec = last_x[idx] - last_f[idx] * (last_x[idx] - prev_x[idx]) / (
+                last_f[idx] - prev_f[idx])
+        direction = np.where(met0, -1.0, 1.0)
+        jump = np.abs(sec - last_x[idx]) * 1.3 + 0.1
+        ok = np.isfinite(sec) & ((sec - last_x[idx]) * direction > 0) & (
+            jump <= np.maximum(step[idx], 8.0))
+        dist = np.where(ok, jump, step[idx])
+        cand = np.maximum(last_x[idx] + direction * dist, 0.0)
+        fc = f(cand, idx)
+        met = fc >= 0
+        hi[idx[met]], f_hi[idx[met]] = cand[met], fc[met]
+        lo[idx[~met]], f_lo[idx[~met]] = cand[~met], fc[~met]
+        prev_x[idx], prev_f[idx] = last_x[idx], last_f[idx]
+        last_x[idx], last_f[idx] = cand, fc
+        zero_ok[idx[met & (cand <= 0)]] = True
         step[idx] *= 2.0
-        idx = idx[res & (cand > 0)]
-    step[:] = 1.0
-    idx = np.flatnonzero(~ok)
-    while idx.size:                      # missed at the guess: walk up
-        cand = lo[idx] + step[idx]
-        res = pred(cand, idx)
-        hi[idx[res]] = cand[res]
-        lo[idx[~res]] = cand[~res]
-        step[idx] *= 2.0
-        idx = idx[~res]
+        go = np.where(met0, met & (cand > 0), ~met)
+        idx = idx[go]
         if idx.size and np.any(lo[idx] > 1e7):
             raise StaffingError("no staffing level up to 10 million agents meets the "
                                 "Erlang A targets")
-    idx = np.flatnonzero(hi - lo > 1.0)
-    while idx.size:                      # bisect the bracket (lo fails, hi meets)
-        mid = np.floor((lo[idx] + hi[idx]) / 2.0)
-        res = pred(mid, idx)
-        hi[idx[res]] = mid[res]
-        lo[idx[~res]] = mid[~res]
-        idx = idx[hi[idx] - lo[idx] > 1.0]
-    return hi
+    out = np.zeros(m)
+    todo = np.flatnonzero(~zero_ok)
+    if todo.size:
+        lx, px = last_x[todo], prev_x[todo]
+        lf, pf = last_f[todo], prev_f[todo]
+        with np.errstate(all="ignore"):
+            guess = lx - lf * (lx - px) / (lf - pf)
+
+        def g(x, idx):
+            return f(x, todo[idx])
+
+        out[todo] = solve_increasing(g, lo[todo], hi[todo], f_lo[todo], f_hi[todo],
+                                     x0=guess, partner=(lx, lf))
+    return out
 
 
 def required_agents(traffic, aht_seconds, patience_seconds, answer_seconds, target, *,
@@ -417,10 +460,12 @@ def required_agents(traffic, aht_seconds, patience_seconds, answer_seconds, targ
                     max_abandonment=None) -> RequiredAgents:
     """Minimal agents meeting service-level (and optional) targets, Erlang A.
 
-    The search starts from the Erlang C requirement (usually within a few
-    agents of the answer) and gallops/bisects over integers, vectorised over
-    intervals; the fractional requirement is the root of the binding
-    constraint on the continuous extension in ``[N - 1, N]``.
+    Every metric is continuous and monotone in the number of agents on the
+    continuous extension, so the fractional requirement is found first: the
+    level at which each constraint is met exactly (a bracketing search that
+    starts from the Erlang C requirement, usually within a few agents), the
+    largest of them binding. The whole requirement is its ceiling, checked
+    against the exact metrics. Vectorised over intervals.
 
     Parameters
     ----------
@@ -445,10 +490,9 @@ def required_agents(traffic, aht_seconds, patience_seconds, answer_seconds, targ
     Examples
     --------
     >>> r = required_agents(10.0, 180, 120, 20, 0.8)
-    >>> int(r.whole)
-    12
+    >>> int(r.whole), round(float(r.fractional), 4)
+    (12, 11.6659)
     """
-    from wfm.staffing.erlang import _check_targets
     _check_targets(target, asa_target, max_occupancy)
     if max_abandonment is not None and np.any(~(np.asarray(max_abandonment, float) > 0)):
         raise StaffingError(f"maximum abandonment must be > 0 (got {max_abandonment!r})")
@@ -460,32 +504,44 @@ def required_agents(traffic, aht_seconds, patience_seconds, answer_seconds, targ
     shape = arrs[0].shape
     flat = [v.ravel() for v in arrs]
     a = flat[0]
-    with_asa = asa_target is not None
     whole = np.zeros(a.shape, dtype=np.int64)
     frac = np.zeros(a.shape)
     pos = np.flatnonzero(a > 0)
     if pos.size:
-        args = [v[pos] for v in flat]
-        ap, hp, pp, tp, gp, atp, mop, abp = args
-        guess = np.asarray(_erlang_c_required(ap, hp, tp, gp).whole, dtype=float)
-
-        def pred(n, idx):
-            return _meets(n, idx, args, with_asa)
-
-        n = _min_integer(pred, guess)
-        level = np.zeros(n.shape)
-        lo = np.maximum(n - 1.0, 0.0)
-        s_lo = _slacks(lo, *args, with_asa)
-        s_lo[:, n <= 0] = 0.0
-        funcs = (_sl_fn, _asa_fn, _occ_fn, _ab_fn)
-        limits = (gp, atp, mop, abp)
-        for c in range(4):
-            i = np.flatnonzero(s_lo[c] < 0)
-            if i.size == 0:
-                continue
-            xr = root_increasing(funcs[c], lo[i], n[i],
-                                 (ap[i], hp[i], pp[i], tp[i], limits[c][i]))
-            level[i] = np.maximum(level[i], xr)
+        ap, hp, pp, tp, gp, atp, mop, abp = (v[pos] for v in flat)
+        x0 = np.asarray(_erlang_c_required(ap, hp, tp, gp).fractional, dtype=float)
+        active = [(0, gp)]
+        if asa_target is not None:
+            active.append((1, atp))
+        if max_occupancy is not None:
+            active.append((2, mop))
+        if max_abandonment is not None:
+            active.append((3, abp))
+        level = np.zeros(ap.shape)
+        for c, limit in active:
+            level = np.maximum(level, _level(c, ap, hp, pp, tp, limit, x0))
+        n = _ceil_tol(level)
+        # the root is known to ~1e-7 agents: where that leaves the integer in
+        # doubt, settle it on the exact metrics
+        doubt = np.flatnonzero((n - level < 1e-6) | (level - (n - 1.0) < 1e-6))
+        if doubt.size:
+            nd = n[doubt]
+            for _ in range(3):
+                miss = np.zeros(doubt.size, bool)
+                for c, limit in active:
+                    miss |= _constraint(c, nd, ap[doubt], hp[doubt], pp[doubt], tp[doubt],
+                                        limit[doubt]) < 0
+                if not miss.any():
+                    break
+                nd = nd + miss
+            ok_below = nd > 0
+            if np.any(ok_below):
+                below = np.ones(doubt.size, bool)
+                for c, limit in active:
+                    below &= _constraint(c, np.maximum(nd - 1.0, 0.0), ap[doubt], hp[doubt],
+                                         pp[doubt], tp[doubt], limit[doubt]) >= 0
+                nd = np.where(below & ok_below, nd - 1.0, nd)
+            n[doubt] = nd
         whole[pos] = n.astype(np.int64)
         frac[pos] = np.minimum(level, n)
     whole = whole.reshape(shape)
@@ -493,21 +549,3 @@ def required_agents(traffic, aht_seconds, patience_seconds, answer_seconds, targ
     if not shape:
         return RequiredAgents(int(whole), float(frac))
     return RequiredAgents(whole, frac)
-
-
-def _sl_fn(x, a, h, p, t, target):
-    return _core(a, x, h, p, t, False)[0] - target
-
-
-def _asa_fn(x, a, h, p, t, asa_t):
-    w = _core(a, x, h, p, t, True)[1]
-    return asa_t - np.where(np.isfinite(w), w, 1e300)
-
-
-def _occ_fn(x, a, h, p, t, occ_t):
-    occ = _core(a, x, h, p, t, False)[2]
-    return occ_t - np.where(np.isnan(occ), 1.0, occ)
-
-
-def _ab_fn(x, a, h, p, t, ab_t):
-    return ab_t - _core(a, x, h, p, t, False)[4]
