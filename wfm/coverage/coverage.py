@@ -242,7 +242,9 @@ def kpis(coverage_df: pd.DataFrame, requirements: pd.DataFrame | None,
         (scheduled where no requirement row exists) [agent-hours].
         The overall row weights channels by volume; its ASA and occupancy
         cover realtime and concurrent channels only (a deferred channel's
-        wait is hours, not seconds).
+        wait is hours, not seconds). Intervals whose queue is unstable (too
+        few agents: infinite ASA) are left out of the ASA average; they show
+        in ``service_level`` and ``share_intervals_under_target``.
 
     Examples
     --------
