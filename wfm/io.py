@@ -580,8 +580,10 @@ def _aht_checks(aht: np.ndarray, volume: np.ndarray | None, ch: pd.Series, raw: 
                 ctx: _Ctx) -> None:
     sc = ctx.scenario
     kinds = {c.name: c.kind for c in sc.channels} if sc is not None else {}
-    limit = ch.map({c: AHT_LIMIT_SECONDS[k] for c, k in kinds.items()}) \
-        .astype(float).fillna(AHT_LIMIT_SECONDS[None]).to_numpy(dtype=float)
+    codes, names = pd.factorize(ch.to_numpy(dtype=object))
+    per_name = np.array([AHT_LIMIT_SECONDS[kinds.get(n)] for n in names] + [
+        AHT_LIMIT_SECONDS[None]])
+    limit = per_name[codes]  # code -1 (missing channel) takes the last, generic limit
     with np.errstate(invalid="ignore"):
         neg = aht < 0
         absurd = aht > limit
@@ -635,14 +637,17 @@ def _grid_checks(ts: pd.Series, ch: pd.Series | None, ctx: _Ctx, gap_check: bool
         (v.dt.nanosecond.to_numpy() != 0)
     utc_ns = v.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[ns]"
                                                                             ).astype(np.int64)
-    groups = ch[valid].fillna("").to_numpy() if ch is not None else np.zeros(len(v), dtype=int)
+    if ch is not None:
+        codes, names = pd.factorize(ch[valid].fillna("").to_numpy(dtype=object))
+    else:
+        codes, names = np.zeros(len(v), dtype=np.int64), np.array([""], dtype=object)
     declared = ctx.interval_minutes
-    # the step seen in the data: most common difference between consecutive times
-    steps = []
-    for g in pd.unique(groups):
-        t = np.unique(utc_ns[groups == g])
-        if len(t) > 1:
-            steps.append(np.diff(t) // 60_000_000_000)
+    # sort once by (channel, instant); consecutive differences within a channel
+    # are the steps of its series
+    order = np.lexsort((utc_ns, codes))
+    c_sorted, t_sorted = codes[order], utc_ns[order]
+    same = c_sorted[1:] == c_sorted[:-1]
+    steps = [np.diff(t_sorted)[same] // 60_000_000_000] if len(t_sorted) > 1 else []
     inferred = smallest = None
     if steps:
         allsteps = np.concatenate(steps)
@@ -684,12 +689,16 @@ def _grid_checks(ts: pd.Series, ch: pd.Series | None, ctx: _Ctx, gap_check: bool
         return
     step = declared * 60_000_000_000
     spans = {}
-    for g in pd.unique(groups):
-        sel = (groups == g) & ~off
-        t = np.unique(utc_ns[sel])
+    keep = ~off[order]
+    bounds = np.searchsorted(c_sorted, np.arange(len(names) + 1))
+    for code, g in enumerate(names):
+        t = t_sorted[bounds[code]:bounds[code + 1]][keep[bounds[code]:bounds[code + 1]]]
         if len(t) == 0:
             continue
+        t = t[np.r_[True, np.diff(t) != 0]]  # duplicates are reported elsewhere
         spans[g] = (t[0], t[-1])
+        if (t[-1] - t[0]) // step + 1 == len(t):
+            continue  # complete series: the common case, no set arithmetic needed
         k = (t - t[0]) // step
         full = np.arange(k[-1] + 1)
         missing = np.setdiff1d(full, k, assume_unique=True)
@@ -825,7 +834,7 @@ def _check_series_frame(df: pd.DataFrame, kind: str, ctx: _Ctx) -> pd.DataFrame:
     ch = out["channel"] if kind != "assignments" else None
     _grid_checks(out["timestamp"], ch, ctx, gap_check=kind != "assignments")
     if kind == "history" and ctx.scenario is not None and ctx.scenario.channels:
-        present = set(out["channel"])
+        present = set(out["channel"].unique())
         absent = [c.name for c in ctx.scenario.channels
                   if c.name not in present and c.derived_from is None]
         if absent:
