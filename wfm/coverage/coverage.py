@@ -128,7 +128,8 @@ def coverage(requirements: pd.DataFrame, assignments: pd.DataFrame,
     Returns
     -------
     DataFrame
-        One row per (timestamp, channel) found in either input, sorted:
+        One row per (timestamp, channel) found in either input, sorted by
+        timestamp, then in the scenario's channel order:
         ``timestamp, channel, required, scheduled, gap, service_level`` [agents,
         agents, agents, 0-1] and ``volume, aht_seconds, agents_net,
         asa_seconds, occupancy, abandonment, requirement_missing``.
@@ -177,7 +178,10 @@ def coverage(requirements: pd.DataFrame, assignments: pd.DataFrame,
     shrink = cov["channel"].map({c.name: scenario.shrinkage_of(c.name)
                                  for c in scenario.channels}).astype(float)
     cov["agents_net"] = cov["scheduled"] * (1.0 - shrink)
-    cov = cov.sort_values(["timestamp", "channel"], kind="stable").reset_index(drop=True)
+    order = {name: i for i, name in enumerate(scenario.channel_names)}
+    cov["_order"] = cov["channel"].map(order)
+    cov = (cov.sort_values(["timestamp", "_order"], kind="stable")
+           .drop(columns="_order").reset_index(drop=True))
 
     svc = _service(cov.loc[~cov["requirement_missing"]], scenario)
     for col in ("service_level", "asa_seconds", "occupancy", "abandonment"):
