@@ -324,7 +324,7 @@ def _found(raw: pd.Series, mask: np.ndarray) -> tuple[str, ...]:
 def _numeric(raw: pd.Series, col: str, ctx: _Ctx, *, nullable: bool = False,
              lo: float | None = None, hi: float | None = None, lo_open: bool = False,
              integer: bool = False, rule: str | None = None,
-             expected: str = "a number") -> np.ndarray:
+             expected: str = "a number", allow_inf: bool = False) -> np.ndarray:
     """Parse a numeric column; report empty, unparsable, infinite and out-of-range values.
 
     Returns float64 values, NaN where empty or bad.
@@ -345,7 +345,7 @@ def _numeric(raw: pd.Series, col: str, ctx: _Ctx, *, nullable: bool = False,
     if bad.any():
         rep.error("not_a_number", f"{col} must be {expected}", column=col,
                   rows=ctx.rows(bad), found=_found(raw, bad), expected=expected)
-    inf = np.isinf(values)
+    inf = np.isneginf(values) if allow_inf else np.isinf(values)
     if inf.any():
         rep.error("not_finite", f"{col} must be finite", column=col, rows=ctx.rows(inf),
                   found=_found(raw, inf), expected=expected)
@@ -453,6 +453,8 @@ def _timestamps(raw: pd.Series, col: str, ctx: _Ctx,
     if pd.api.types.is_datetime64_dtype(raw.dtype):
         naive = pd.DatetimeIndex(raw)
         out = _localize_naive(naive, tz, group_keys, ctx, col, raw, ~miss)
+        rep.warning("naive_timestamps", f"{col}: times without time zone read as {tz} local "
+                    f"time (a repeated fall-back hour is resolved by row order)", column=col)
         return pd.Series(out, index=raw.index).dt.as_unit("ns")
     if not (raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype)):
         rep.error("unparsable_timestamp", f"{col} must be ISO 8601 date-times",
@@ -788,8 +790,10 @@ def _check_series_frame(df: pd.DataFrame, kind: str, ctx: _Ctx) -> pd.DataFrame:
         for c in ("service_level", "occupancy"):
             out[c] = _numeric(df[c], c, ctx, nullable=True, lo=0.0, hi=1.0,
                               expected="a share between 0 and 1")
+        # +inf is a valid ASA: a queue with no agents (or load above capacity) never clears
         out["asa_seconds"] = _numeric(df["asa_seconds"], "asa_seconds", ctx, nullable=True,
-                                      lo=0.0, expected="a time >= 0 [s]")
+                                      lo=0.0, expected="a time >= 0 [s] (inf: never answered)",
+                                      allow_inf=True)
         for c in ("agents_net_whole", "agents_required_whole"):
             if c in df.columns:
                 vals = _numeric(df[c], c, ctx, lo=0.0, integer=True,

@@ -240,3 +240,27 @@ def test_extra_columns_kept_in_output_frames(tmp_path: Path):
     assert frame.columns[-1] == "note"
     rep = validate_frame(df, "coverage", SCENARIO)
     assert rep.ok and [w.rule for w in rep.warnings] == ["extra_columns"]
+
+
+def test_infinite_asa_round_trips(tmp_path: Path):
+    # a deferred channel with volume and no agents: the queue never clears
+    df = make("requirements", DST_DAYS[0])
+    df.loc[5, ["agents_net", "agents_required", "occupancy"]] = 0.0
+    df.loc[5, "asa_seconds"] = np.inf
+    for fmt in FORMATS:
+        back = read_frame(write_frame(df, tmp_path / f"r.{fmt}", "requirements"),
+                          "requirements", SCENARIO)
+        assert np.isposinf(back.loc[5, "asa_seconds"])
+    df.loc[6, "volume"] = np.inf
+    rep = validate_frame(df, "requirements", SCENARIO)
+    assert [(e.rule, e.rows) for e in rep.errors] == [("not_finite", (7,))]
+
+
+def test_naive_parquet_is_localised(tmp_path: Path):
+    df = grid_frame(DST_DAYS[1]).assign(volume=1.0)
+    naive = df.assign(timestamp=df["timestamp"].dt.tz_localize(None))
+    p = tmp_path / "naive.parquet"
+    naive.to_parquet(p)
+    frame, rep = load_frame(p, "history", SCENARIO)
+    assert rep.ok and [w.rule for w in rep.warnings] == ["naive_timestamps"]
+    pd.testing.assert_series_equal(frame["timestamp"], df["timestamp"].dt.as_unit("ns"))
