@@ -77,7 +77,7 @@ class AhtModel:
             use = ok
         w, a_use = v[use], a[use]
         local = ts[use].tz_localize(None) if ts.tz is not None else ts[use]
-        wd = local.weekday.to_numpy()
+        wd = local.day_of_week.to_numpy()
         slot = ((local.hour * 60 + local.minute) // interval_minutes).to_numpy()
         flat = wd * S + slot
         num = np.bincount(flat, weights=w * a_use, minlength=7 * S).reshape(7, S)
@@ -91,16 +91,13 @@ class AhtModel:
         day_num, day_den = num.sum(axis=1), den.sum(axis=1)
         day_mean = np.where(day_den > 0, day_num / np.where(day_den > 0, day_den, 1), overall)
         prof = (num_s + PRIOR_CONTACTS * day_mean[:, None]) / (den_s + PRIOR_CONTACTS)
-        last = ok & (ts >= end - pd.Timedelta(weeks=LEVEL_WEEKS))
+        last = use & (ts >= end - pd.Timedelta(weeks=LEVEL_WEEKS))
         level = 1.0
-        if last.any() and den.sum() > 0:
+        if last.any():
+            # recent volume-weighted mean over that of the whole profile window:
+            # like with like, so a smoothed-away outlier cannot move the level
             recent_mean = np.sum(v[last] * a[last]) / np.sum(v[last])
-            # expected AHT of those recent contacts under the profile
-            ll = ts[last].tz_localize(None) if ts.tz is not None else ts[last]
-            fl = ll.weekday.to_numpy() * S + ((ll.hour * 60 + ll.minute)
-                                              // interval_minutes).to_numpy()
-            expected = np.sum(v[last] * prof.ravel()[fl]) / np.sum(v[last])
-            level = float(np.clip(recent_mean / expected, 0.5, 2.0))
+            level = float(np.clip(recent_mean / overall, 0.5, 2.0))
         self.profile_ = prof * level
         self.has_data_ = True
         return self

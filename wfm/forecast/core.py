@@ -339,7 +339,11 @@ def _forecast_channel(plan, model, backtest, start, horizon_days, level, fc, fin
     bt_h = fc.backtest_horizon_days
     lead_days = int((start - s.end).astype(int)) + horizon_days  # days from series end
     run_days = max(bt_h, lead_days)
-    candidates = tuple(c for c in CANDIDATES if make_model(c).min_days <= s.n_days - 28)
+    n_eval = fc.backtest_origins
+    origins = rolling_origins(s, n_eval + CALIBRATION_ORIGINS, bt_h)
+    n_eval = min(n_eval, len(origins))
+    first_train = int((origins[0] - s.dates[0]).astype(int)) if origins else s.n_days
+    candidates = tuple(c for c in CANDIDATES if make_model(c).min_days <= first_train)
     if src_plan_ok and src_name in backtests:
         candidates = (*candidates, "derived")
     if model == "auto":
@@ -347,9 +351,6 @@ def _forecast_channel(plan, model, backtest, start, horizon_days, level, fc, fin
                                              else FALLBACK_MODEL,)
     else:
         tried = (model,)
-    n_eval = fc.backtest_origins
-    origins = rolling_origins(s, n_eval + CALIBRATION_ORIGINS, bt_h)
-    n_eval = min(n_eval, len(origins))
     bt_rows: list[dict] = []
     chosen: tuple[str, ...]
     cb = None
@@ -382,11 +383,11 @@ def _forecast_channel(plan, model, backtest, start, horizon_days, level, fc, fin
                     s, m, origins, run_days, level, src_s,
                     _source_forecaster(src_cb))
             else:
-                if make_model(m).min_days > s.n_days - 28:
+                if make_model(m).min_days > first_train:
                     raise ForecastError(
                         f"channel {name!r}: model {m!r} needs {make_model(m).min_days} days "
                         f"of history before the backtest's first origin; the channel has "
-                        f"{s.n_days} days")
+                        f"{s.n_days} days in all")
                 cb.runs[m], cb.params[m] = run_origins(s, m, origins, run_days, level)
         params = cb.params
         backtests[name] = cb
