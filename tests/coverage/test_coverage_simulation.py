@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.linalg import expm
 
 from wfm.config import Scenario
@@ -409,3 +411,47 @@ def test_proficiency_scales_handle_times():
     assert h["slow"] == pytest.approx(100, rel=0.15)
     with pytest.raises(DataValidationError, match="proficiency"):
         simulate(dem, None, asg, roster.assign(proficiency=["voice:3", None]), sc)
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(n=st.integers(1, 6), calls=st.floats(2.0, 30.0), seed=st.integers(0, 1000))
+def test_more_agents_never_delay_anyone(n, calls, seed):
+    """Same customers (common random numbers), one more agent: with FCFS and
+    infinite patience no customer starts later (sample-path monotonicity in the
+    number of servers), so service level never drops. With abandonment this
+    holds only on average (a caller served instead of abandoning can delay
+    others), so patience is not drawn here."""
+    sc = Scenario.model_validate({"staffing": {"shrinkage": 0.0}, "channels": [
+        {"name": "voice", "aht_seconds": 200}]})
+    ts = DAY[32:40]
+    dem = _demand(ts, {"voice": calls}, {"voice": 200})
+    out = []
+    for k in (n, n + 1):
+        asg = _assign(ts, {f"a{i}": {"voice": 1.0} for i in range(k)})
+        out.append(simulate(dem, None, asg, None, sc, replications=2, seed=seed,
+                            keep_contacts=True))
+    a, b = out
+    sa = a.contacts["start_seconds"].fillna(np.inf).to_numpy()
+    sb = b.contacts["start_seconds"].fillna(np.inf).to_numpy()
+    assert (sb <= sa + 1e-9).all()
+    assert (b.per_replication["answered_in_target"].to_numpy()
+            >= a.per_replication["answered_in_target"].to_numpy()).all()
+
+
+def test_compare_with_erlang_weights_by_offered():
+    from wfm.coverage import compare_with_erlang
+
+    res = _mixed_run(replications=2)
+    k = pd.DataFrame({"channel": ["voice", "callback", "chat", "email"],
+                      "service_level": [0.9, 0.5, 0.7, 1.0],
+                      "asa_seconds": [10.0, 30.0, 20.0, np.nan],
+                      "abandonment": [0.0] * 4})
+    c = compare_with_erlang(res, k).set_index("channel")
+    off = res.per_channel.set_index("channel")["offered"]
+    exp = (off * pd.Series([0.9, 0.5, 0.7, 1.0], index=off.index)).sum() / off.sum()
+    assert c.loc["all", "service_level_erlang"] == pytest.approx(exp)
+    assert c.loc["voice", "difference"] == pytest.approx(
+        c.loc["voice", "service_level_simulated"] - 0.9)
+    pr = res.per_replication.groupby("replication")[["answered_in_target", "offered"]].sum()
+    assert c.loc["all", "service_level_simulated"] == pytest.approx(
+        (pr.answered_in_target / pr.offered).mean())
