@@ -182,3 +182,31 @@ def test_aht_is_volume_weighted_and_ignores_empty_intervals():
     assert pred[14] == pytest.approx(200.0, rel=0.01)   # far from the thin interval
     assert pred[3] < 2000.0                              # no contacts at 3 am: no 9999
     assert 200.0 < pred[8] < 2000.0                      # shrunk toward the day's mean
+
+
+def test_history_without_closed_intervals_gives_the_same_forecast():
+    # ACD exports leave out intervals without contacts (closed nights, Sundays):
+    # missing rows count as 0, so the forecast is the same as from the full file
+    hist = make_history(weeks=12, seed=61)
+    sparse = hist[hist["volume"] > 0]
+    # the export ends on Saturday evening (Sunday is closed): say where the horizon starts
+    sc = scenario(horizon={"start": "2025-03-31"})
+    full = run_forecast(hist, sc, horizon_days=7, model="daily_profile")
+    thin = run_forecast(sparse, sc, horizon_days=7, model="daily_profile")
+    pd.testing.assert_frame_equal(full.forecast, thin.forecast)
+    assert "missing from the history taken as 0" in thin.selection.iloc[0]["warning"]
+
+
+def test_horizon_start_after_a_gap_and_before_the_end():
+    hist = make_history(weeks=12, seed=62)  # ends Sunday 2025-03-30
+    later = run_forecast(hist, scenario(horizon={"start": "2025-04-21"}), horizon_days=2,
+                         model="daily_profile")
+    assert later.forecast["timestamp"].iloc[0] == pd.Timestamp("2025-04-21",
+                                                               tz="Europe/Berlin")
+    assert "lead time" in later.selection.iloc[0]["warning"]
+    assert later.forecast["volume"].sum() > 0
+    earlier = run_forecast(hist, scenario(horizon={"start": "2025-03-17"}), horizon_days=2,
+                           model="daily_profile")
+    assert "not used" in earlier.selection.iloc[0]["warning"]
+    assert earlier.forecast["timestamp"].iloc[0] == pd.Timestamp("2025-03-17",
+                                                                 tz="Europe/Berlin")

@@ -105,6 +105,19 @@ class Calendar:
         return {d: str(self._holidays.get(d)) for d in _dates_between(start, end)
                 if d in self._holidays}
 
+    def _known(self, first_year: int, last_year: int) -> tuple[np.ndarray, list[str]]:
+        """Holiday dates (datetime64[D]) and names of the years, cached."""
+        key = (first_year, last_year)
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            for y in range(first_year, last_year + 1):  # the package fills years lazily
+                _ = dt.date(y, 1, 1) in self._holidays
+            items = sorted((d, str(n)) for d, n in self._holidays.items()
+                           if first_year <= d.year <= last_year)
+            cache[key] = (np.array([d for d, _ in items], dtype="datetime64[D]"),
+                          [n for _, n in items])
+        return cache[key]
+
     def flags(self, dates: np.ndarray, channel: str) -> CalendarFlags:
         """Holiday and special-day flags of ``channel`` for local ``dates`` (datetime64[D])."""
         dates = np.asarray(dates, dtype="datetime64[D]")
@@ -116,15 +129,12 @@ class Calendar:
         if n == 0:
             return CalendarFlags(holiday, names, mult, closed)
         if self._holidays is not None:
-            years = range(int(str(dates.min())[:4]), int(str(dates.max())[:4]) + 1)
-            for y in years:  # populate the holiday cache once per year
-                _ = dt.date(y, 1, 1) in self._holidays
-            known = {np.datetime64(d, "D"): str(name) for d, name in self._holidays.items()}
-            for i, d in enumerate(dates):
-                name = known.get(d)
-                if name is not None:
-                    holiday[i] = True
-                    names[i] = name
+            known = self._known(int(str(dates.min())[:4]), int(str(dates.max())[:4]))
+            hit = np.isin(dates, known[0])
+            if hit.any():
+                holiday[hit] = True
+                lookup = dict(zip(known[0].tolist(), known[1]))
+                names[hit] = [lookup[d] for d in dates[hit].tolist()]
         for sd in self.special_days:
             if sd.channels is not None and channel not in sd.channels:
                 continue

@@ -123,8 +123,9 @@ def run_forecast(history: pd.DataFrame, scenario=None, horizon_days: int | None 
         channels: channels from the history, interval length inferred, every
         other setting at its default (or the scenario's).
     horizon_days : int, optional
-        Days to forecast from the day after the history (or from
-        ``scenario.horizon.start``); default ``scenario.forecast.horizon_days``.
+        Days to forecast from the day after the last history day (or from
+        ``scenario.horizon.start``: set it when an export leaves out closed
+        days at its end); default ``scenario.forecast.horizon_days``.
     model : str
         ``"auto"`` or one of :data:`wfm.forecast.MODEL_NAMES`.
     backtest : bool
@@ -180,13 +181,22 @@ def run_forecast(history: pd.DataFrame, scenario=None, horizon_days: int | None 
     last_day = max(ts[chan_col == c].max() for c in channels_in).date()
     start = np.datetime64(last_day, "D") + np.timedelta64(1, "D")
     notes: list[str] = []
+    history_end = start  # every channel's history is padded with zeros up to here
     if scenario.horizon.start is not None:
         want = np.datetime64(scenario.horizon.start, "D")
         if want < start:
             notes.append(f"history after {want - np.timedelta64(1, 'D')} not used "
                          f"(horizon.start = {want})")
+            history_end = want
+        elif want - start <= np.timedelta64(7, "D"):
+            # up to a week without rows before the horizon: closed days an
+            # export left out (a weekend, a holiday), i.e. zero volume
+            history_end = want
+        else:
+            notes.append(f"horizon.start {want} is {(want - start).astype(int)} days after "
+                         f"the history: forecast with that lead time")
         start = want
-    cut = pd.Timestamp(pd.Timestamp(start).date()).tz_localize(tz)
+    cut = pd.Timestamp(pd.Timestamp(history_end).date()).tz_localize(tz)
 
     plans = _plans(scenario if explicit else None, channels_in, chan_col, ts, volume, history,
                    interval, calendar, cut, fc.history_weeks)
@@ -248,14 +258,18 @@ def _interval(ts: pd.DatetimeIndex, chan: np.ndarray, scenario) -> int:
 def _plans(scenario, channels_in, chan_col, ts, volume, history, interval, calendar, cut,
            history_weeks) -> list[_ChannelPlan]:
     """One plan per channel to forecast, sources before the channels derived from them."""
+    last_day = (cut - pd.Timedelta(hours=12)).date()
+
     def series_of(name: str) -> ChannelSeries | None:
         sel = (chan_col == name) & (ts < cut)
         if history_weeks is not None:
             sel &= ts >= cut - pd.Timedelta(weeks=history_weeks)
         if not sel.any():
             return None
+        # every channel's history runs to the day before the horizon: days
+        # without rows at the end count as 0 like any other missing interval
         return _trim_leading_zeros(build_series(name, ts[sel], volume[sel], interval,
-                                                calendar))
+                                                calendar, last_day=last_day))
 
     plans: list[_ChannelPlan] = []
     if scenario is None:

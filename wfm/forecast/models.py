@@ -467,6 +467,9 @@ class DailyProfile(_DailyTimesProfile):
                 self.params_ = {"alpha": float(res.params["smoothing_level"]),
                                 "beta": float(res.params["smoothing_trend"]),
                                 "phi": float(res.params["damping_trend"])}
+        # damped additive trend: yhat(t+h) = level + (phi + ... + phi^h) trend
+        self.ets_state_ = (float(np.asarray(res.level)[-1]), float(np.asarray(res.trend)[-1]),
+                           float(res.params["damping_trend"]))
         self.ets_ = res
         if params:
             self.params_ = dict(params)
@@ -477,7 +480,9 @@ class DailyProfile(_DailyTimesProfile):
         if self.ets_ is None:
             level = np.zeros(h.size)
         else:
-            level = np.maximum(np.asarray(self.ets_.forecast(int(h.max())))[h - 1], 0.0)
+            lvl, trend, phi = self.ets_state_
+            damp = np.cumsum(phi ** np.arange(1, int(h.max()) + 1))
+            level = np.maximum(lvl + damp[h - 1] * trend, 0.0)
         return self._spread(dates, level * self.W_[wd])
 
 
@@ -595,7 +600,7 @@ class MSTLModel(ForecastModel):
             self.zero_ = True
             return
         self.zero_ = False
-        jump = max(1, S // 20)
+        jump = max(1, S // 10)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             # two back-fitting passes separate the daily from the weekly cycle (one
@@ -604,7 +609,7 @@ class MSTLModel(ForecastModel):
             # LOESS every few points only (exact enough, ~10x faster)
             res = MSTL(x, periods=(S, 7 * S), windows=(11, 101), iterate=2,
                        stl_kwargs={"inner_iter": 1, "seasonal_jump": jump,
-                                   "trend_jump": 5 * jump, "low_pass_jump": 5 * jump}).fit()
+                                   "trend_jump": 10 * jump, "low_pass_jump": 10 * jump}).fit()
         seas = np.asarray(res.seasonal)
         daily_seas = seas[:, 0][-S:]
         weekly = seas[:, 1].reshape(n, S)[-7:]

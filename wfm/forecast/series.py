@@ -144,7 +144,7 @@ def infer_interval_minutes(timestamps: pd.DatetimeIndex) -> int:
 
 def build_series(channel: str, timestamps: pd.DatetimeIndex | pd.Series, volume: np.ndarray,
                  interval_minutes: int, calendar: Calendar | None = None,
-                 tz: str | None = None) -> ChannelSeries:
+                 tz: str | None = None, last_day: dt.date | None = None) -> ChannelSeries:
     """Put one channel's history on the day x slot grid.
 
     Parameters
@@ -159,6 +159,9 @@ def build_series(channel: str, timestamps: pd.DatetimeIndex | pd.Series, volume:
         Default: no holidays, no special days.
     tz : str, optional
         Site time zone; default: the timestamps' own zone.
+    last_day : date, optional
+        Last local day of the history when the data stops earlier (an export
+        that leaves out closed days at its end); those days count as 0.
 
     Raises
     ------
@@ -192,6 +195,8 @@ def build_series(channel: str, timestamps: pd.DatetimeIndex | pd.Series, volume:
         )
     first = idx[0].date()
     last = idx[-1].date()
+    if last_day is not None and last_day > last:
+        last = last_day
     n_days = (last - first).days + 1
     grid = interval_grid(first, n_days, zone, interval_minutes)
     pos = grid.get_indexer(idx)
