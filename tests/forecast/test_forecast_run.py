@@ -210,3 +210,15 @@ def test_horizon_start_after_a_gap_and_before_the_end():
     assert "not used" in earlier.selection.iloc[0]["warning"]
     assert earlier.forecast["timestamp"].iloc[0] == pd.Timestamp("2025-03-17",
                                                                  tz="Europe/Berlin")
+
+
+def test_ensemble_of_the_two_best_and_run_backtest():
+    from wfm.forecast import run_backtest
+
+    hist = make_history(weeks=16, seed=63)
+    res = run_forecast(hist, scenario(forecast={"ensemble": True}), horizon_days=2)
+    label = res.selection.iloc[0]["model"]
+    assert label.startswith("ensemble(") and label.count("+") == 1
+    bt = run_backtest(hist, scenario(forecast={"backtest_origins": 3}))
+    assert set(bt["n_origins"]) == {3}
+    assert {"interval", "daily"} == set(bt["level"])

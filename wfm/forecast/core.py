@@ -263,7 +263,10 @@ def _plans(scenario, channels_in, chan_col, ts, volume, history, interval, calen
     def series_of(name: str) -> ChannelSeries | None:
         sel = (chan_col == name) & (ts < cut)
         if history_weeks is not None:
-            sel &= ts >= cut - pd.Timedelta(weeks=history_weeks)
+            # whole local days: subtracting 60 x 168 h across a DST change would
+            # start the window at 01:00
+            first = pd.Timestamp(cut.date() - pd.Timedelta(weeks=history_weeks).to_pytimedelta())
+            sel &= ts >= first.tz_localize(cut.tz)
         if not sel.any():
             return None
         # every channel's history runs to the day before the horizon: days

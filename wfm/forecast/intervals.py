@@ -15,16 +15,20 @@ honest estimate. ``floor`` keeps near-zero forecasts of sparse channels from
 getting an interval of width zero.
 
 Intervals with a structural-zero forecast (closed hours) are exactly 0..0.
+Counts are integers: where the forecast is the same in every interval
+(a flat channel) the bounds land on whole numbers and the coverage can
+exceed the nominal level by the probability mass at the bounds; forecasts
+that vary over the day break these ties.
 
 Examples
 --------
 >>> import numpy as np
 >>> rng = np.random.default_rng(1)
->>> yhat = np.full(5000, 20.0)
+>>> yhat = rng.uniform(2.0, 40.0, 5000)
 >>> cal = calibrate(rng.poisson(yhat), yhat, level=0.8)
 >>> lo, hi = cal.bounds(yhat)
 >>> y = rng.poisson(yhat)
->>> 0.75 < np.mean((y >= lo) & (y <= hi)) < 0.85
+>>> bool(0.77 < np.mean((y >= lo) & (y <= hi)) < 0.83)
 True
 """
 
