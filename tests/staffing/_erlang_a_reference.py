@@ -74,3 +74,27 @@ def reference(traffic, agents, aht, patience, answer):
         wait_served += pj * solve(-q, x1)[0]  # E[wait; answered] = a (-Q)^-2 s
     pw = float(mp.fsum(pi[agents:]))
     return sl, 1.0 - served_total, pw, wait_served / served_total
+
+
+def reference_mp(traffic, agents, aht, patience, answer, dps=30):
+    """(service_level, abandonment, wait_probability) in mpmath, any traffic.
+
+    Uses the stationary distribution from the balance equations and, for a
+    caller finding ``j`` queued, P(answered within T) =
+    x/(x+j+1) * I_{1-u}(j+1, x+1) (x = N patience/aht, u = exp(-T/patience)):
+    its wait tilted by its own survival is the (j+1)-th order statistic of
+    x+j+1 exponentials (checked against the absorbing chain above on small
+    cases in the tests). Abandonment from flow balance: carried load =
+    E[busy agents].
+    """
+    pi = stationary(traffic, agents, aht, patience, tol=mp.mpf(10) ** (-dps), dps=dps)
+    x = mp.mpf(agents) * patience / aht
+    p = 1 - mp.exp(-mp.mpf(answer) / patience)
+    sl = mp.fsum(pi[:agents])
+    negligible = mp.mpf(10) ** (-dps)
+    for j, pj in enumerate(pi[agents:]):
+        if pj > negligible:
+            sl += pj * x / (x + j + 1) * mp.betainc(j + 1, x + 1, 0, p, regularized=True)
+    busy = mp.fsum(min(n, agents) * v for n, v in enumerate(pi))
+    carried = busy / mp.mpf(traffic)          # share of offered contacts served
+    return sl, 1 - carried, mp.fsum(pi[agents:])

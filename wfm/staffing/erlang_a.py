@@ -183,7 +183,9 @@ def _log_served_within(x, y, u, px, lg):
     cancel = px < 2.0 * g
     if np.any(cancel):
         p1[cancel] = sc.gammainc(x[cancel] + 1.0, y[cancel])
-    diff = p1 - sc.gammainc(x + 1.0, y * u)
+    # T = 0 (u = 1) answers nobody from the queue; elsewhere clip the rounding
+    # of two nearly equal CDFs at 0
+    diff = np.where(u < 1.0, np.maximum(p1 - sc.gammainc(x + 1.0, y * u), 0.0), 0.0)
     lg1 = lg + np.log(y) - np.log(x + 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ls = _log(x / (x + 1.0)) + _log(diff) - lg1
