@@ -101,6 +101,8 @@ def test_requested_model_is_used():
     res = run_forecast(hist, scenario(), horizon_days=3, model="seasonal_naive")
     assert set(res.forecast["model"]) == {"seasonal_naive"}
     assert res.selection.iloc[0]["reason"] == "requested"
+    res = run_forecast(hist, scenario(), horizon_days=3, model="mstl")
+    assert set(res.backtest["model"]) == {"seasonal_naive", "mstl"}  # with the baseline
 
 
 def derived_history(weeks=16, rate=0.2, seed=41, with_handoff=True):

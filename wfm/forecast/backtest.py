@@ -240,11 +240,14 @@ class ChannelBacktest:
         return wape(np.concatenate(a), np.concatenate(p)) if a else float("nan")
 
     # -- metrics ------------------------------------------------------------
-    def metrics(self, candidates: tuple[str, ...]) -> list[dict]:
-        """Backtest rows (channel, model, level, wape, mase, bias, coverage, n_origins)."""
+    def metrics(self, candidates: tuple[str, ...], auto: bool = True) -> list[dict]:
+        """Backtest rows (channel, model, level, wape, mase, bias, coverage, n_origins).
+
+        With ``auto`` a row for the nested selection among ``candidates`` is added.
+        """
         rows = []
         choices = {k: self.select(k, candidates) for k in self.eval_index}
-        for label in (*candidates, "auto"):
+        for label in (*candidates, "auto") if auto else candidates:
             for daily in (False, True):
                 A, P, LO, HI, ST, SC, N = [], [], [], [], [], [], []
                 for k in self.eval_index:

@@ -19,8 +19,8 @@ from wfm.forecast.backtest import (CALIBRATION_ORIGINS, ChannelBacktest, empty_b
                                    rolling_origins, run_origins)
 from wfm.forecast.calendar import Calendar
 from wfm.forecast.intervals import IntervalCalibration, default_calibration
-from wfm.forecast.models import CANDIDATES, Derived, ForecastModel, _naive_phi, \
-    check_model_name, make_model
+from wfm.forecast.models import CANDIDATES, Derived, _naive_phi, check_model_name, \
+    make_model
 from wfm.forecast.series import ChannelSeries, build_series, infer_interval_minutes, \
     matrix_to_grid
 
@@ -409,7 +409,8 @@ def _forecast_channel(plan, model, backtest, start, horizon_days, level, fc, fin
         params = cb.params
         backtests[name] = cb
         if backtest:
-            bt_rows = cb.metrics(tuple(c for c in (*CANDIDATES, "derived") if c in run))
+            bt_rows = cb.metrics(tuple(c for c in (*CANDIDATES, "derived") if c in run),
+                                 auto=model == "auto")
         naive_wape = cb.scores(("seasonal_naive",)) if "seasonal_naive" in cb.runs else np.nan
         if model == "auto" and backtest:
             chosen = _best(cb, candidates)

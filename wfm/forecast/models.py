@@ -53,7 +53,6 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from typing import ClassVar, NamedTuple
 
 import numpy as np
@@ -765,5 +764,3 @@ def make_model(name: str, level: float = 0.8, **kwargs) -> ForecastModel:
         raise ForecastError("'auto' is a selection rule, not a model: use run_forecast()")
     return _MODELS[name](level=level, **kwargs)
 
-
-ModelFactory = Callable[[], ForecastModel]
