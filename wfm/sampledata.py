@@ -572,7 +572,7 @@ name = "early"
 start_earliest = "06:30"
 start_latest = "09:30"
 start_step_minutes = 30
-lengths_hours = [8.0, 8.5, 9.0]
+lengths_hours = [8.0, 8.5]
 days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 [[shift_templates.breaks]]
 minutes = 30
@@ -585,7 +585,7 @@ name = "late"
 start_earliest = "10:00"
 start_latest = "14:30"
 start_step_minutes = 30
-lengths_hours = [8.0, 8.5, 9.0]
+lengths_hours = [8.0, 8.5]
 days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 [[shift_templates.breaks]]
 minutes = 30
@@ -597,7 +597,7 @@ latest_after_start_minutes = 300
 name = "part_time"
 start_earliest = "07:00"
 start_latest = "17:00"
-start_step_minutes = 30
+start_step_minutes = 60
 lengths_hours = [4.0, 5.0, 6.0]
 days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 [[shift_templates.breaks]]
