@@ -47,9 +47,6 @@ ENV_SCENARIO = "WFM_DASHBOARD_SCENARIO"
 ENV_CACHE_DIR = "WFM_DASHBOARD_CACHE"
 ENV_TIME_LIMIT = "WFM_DASHBOARD_TIME_LIMIT"
 
-#: Scheduler time limit of the first, automatic plan [s]: long enough for a
-#: good schedule of the sample center, short enough for a first visit.
-DEFAULT_FIRST_TIME_LIMIT = 45.0
 
 #: Bumped when the layout of the disk cache changes.
 CACHE_VERSION = "1"
@@ -155,9 +152,18 @@ def cache_dir(src: Source) -> Path:
     return cache_root() / src.fingerprint
 
 
-def first_time_limit() -> float:
+def first_time_limit(scen: Scenario | None = None) -> float | None:
+    """Scheduler time limit of the first, automatic plan [s].
+
+    ``$WFM_DASHBOARD_TIME_LIMIT`` if set, else the scenario's own
+    ``solver.time_limit_seconds`` (None here means: let ``run_plan`` use it).
+    Shorter limits are risky: on a busy machine the sample's first MILP step
+    may find no schedule at all within 45 s.
+    """
     env = os.environ.get(ENV_TIME_LIMIT)
-    return float(env) if env else DEFAULT_FIRST_TIME_LIMIT
+    if env:
+        return float(env)
+    return scen.solver.time_limit_seconds if scen is not None else None
 
 
 # --------------------------------------------------------------------------
@@ -538,7 +544,7 @@ def plan_job(src: Source, time_limit: float | None = None) -> Job:
     """Start (once) the background computation of the plan of ``src``."""
     limit = time_limit if time_limit is not None else first_time_limit()
     return start_job(_plan_key(src), "first plan",
-                     lambda progress: compute_plan(src, limit, progress))
+                     lambda progress: compute_plan(src, limit, progress), restart=True)
 
 
 def ensure_plan(src: Source) -> tuple[Plan | None, Job | None]:

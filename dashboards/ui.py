@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -54,14 +55,29 @@ def show_job(job: data.Job, title: str, expected_seconds: float | None = None) -
             st.rerun(scope="app")
         label = f"{title} ... {job.elapsed:.0f} s"
         if expected_seconds:
-            label += f" (up to about {expected_seconds:.0f} s)"
+            label += f" (time limit {expected_seconds:.0f} s)"
         with st.status(label, expanded=True, state="running"):
             for line in job.lines[-8:]:
                 st.text(line)
-        if expected_seconds:
-            st.progress(min(job.elapsed / (expected_seconds * 1.2), 0.99))
+        stage = _stage_fraction(job.lines)
+        if stage is not None:
+            st.progress(stage[0], text=stage[1])
+        elif expected_seconds:
+            st.progress(min(job.elapsed / expected_seconds, 1.0),
+                        text=f"{job.elapsed:.0f} of at most {expected_seconds:.0f} s")
 
     _poll()
+
+
+def _stage_fraction(lines: list[str]) -> tuple[float, str] | None:
+    """Progress from the plan's ``[k/n] stage ...`` lines (:func:`wfm.plan.run_plan`)."""
+    for line in reversed(lines):
+        m = re.match(r"\[(\d+)/(\d+)\]\s+(.*)", line)
+        if m:
+            k, n, what = int(m.group(1)), int(m.group(2)), m.group(3)
+            done = k if "done" in what or "skipped" in what else k - 1
+            return min(done / n, 1.0), f"step {k} of {n}: {what}"
+    return None
 
 
 def require_plan(src: data.Source) -> data.Plan:
@@ -78,10 +94,21 @@ def require_plan(src: data.Source) -> data.Plan:
         "required agents per channel and interval, and scheduling the roster. The "
         "result is kept on disk, so this happens once per scenario."
     )
-    show_job(job, "Computing the plan", expected_seconds=data.first_time_limit() + 30)
+    show_job(job, "Computing the plan")
+    limit = data.first_time_limit(data.scenario(src))
+    st.caption(f"On the bundled sample this takes a few minutes: the forecast backtests "
+               f"five models on seven channels, then the scheduler runs for at most "
+               f"{limit:.0f} s. You can look at the Data page meanwhile.")
     if job.done and job.error:
-        if st.button("Retry", key="retry_plan"):
+        c1, c2 = st.columns([1, 3])
+        default = data.first_time_limit(data.scenario(src)) or 120.0
+        limit = c1.number_input("Scheduler time limit [s]", min_value=10.0, max_value=3600.0,
+                                value=float(min(default * 2, 3600.0)), step=30.0,
+                                key="retry_limit",
+                                help="A busy machine may need more time for a first schedule.")
+        if c1.button("Retry", key="retry_plan", type="primary"):
             data.forget_job(f"plan:{src.fingerprint}")
+            data.plan_job(src, time_limit=limit)
             st.rerun()
     st.stop()
 

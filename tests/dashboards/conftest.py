@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-import sys
-
-
 pytest.importorskip("streamlit")
 
 REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # `dashboards` is a folder of the checkout, not installed
+    sys.path.insert(0, str(REPO))
 APP = REPO / "dashboards" / "app.py"
 HORIZON_START = dt.date(2026, 11, 16)  # the Monday after the sample history ends
 
@@ -61,7 +60,7 @@ response_time_hours = 24
 name = "day"
 start_earliest = "07:00"
 start_latest = "13:00"
-start_step_minutes = 60
+start_step_minutes = 120
 lengths_hours = [8.0]
 [[shift_templates.breaks]]
 minutes = 30
@@ -85,8 +84,8 @@ backtest_origins = 1
 backtest_horizon_days = 2
 
 [solver]
-time_limit_seconds = 20
-gap = 0.05
+time_limit_seconds = 15
+gap = 0.2
 """
 
 ROSTER = """agent_id,skills,min_hours_week,max_hours_week,max_days_week
@@ -103,7 +102,7 @@ a10,voice;chat;email,0,40,5
 """
 
 
-def write_tiny_scenario(folder: Path, scale: float = 0.06) -> Path:
+def write_tiny_scenario(folder: Path, scale: float = 0.09) -> Path:
     """Write the tiny scenario (history scaled down from the sample generator)."""
     from wfm import io as wio
     from wfm.sampledata import generate_history
@@ -136,7 +135,7 @@ def dashboard_cache(tmp_path_factory: pytest.TempPathFactory, tiny_scenario: Pat
     try:
         from dashboards import data
 
-        data.compute_plan(data.default_source(), time_limit=20)
+        data.compute_plan(data.default_source(), time_limit=15)
     finally:
         for k, v in old.items():
             if v is None:

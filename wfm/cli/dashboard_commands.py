@@ -63,6 +63,8 @@ def streamlit_command(port: int = 8501, address: str = "localhost",
         "--server.port", str(port),
         "--server.address", address,
         "--browser.gatherUsageStats", "false",
+        # planners need no 'Deploy' / developer menu
+        "--client.toolbarMode", "viewer",
         # planners upload history files of a few years; 200 MB is Streamlit's default
         "--server.maxUploadSize", "500",
     ]
