@@ -147,6 +147,13 @@ def deferred_capacity(work_seconds, deadline: int, workable=None,
     response time, FCFS is earliest-deadline-first, which meets every
     deadline whenever any schedule does.
 
+    The work of interval ``i`` is scheduled in intervals ``i+1 .. i+d-1``:
+    by then every item of interval ``i`` has arrived, so the staffing
+    guarantees each *item's* own deadline (arrival + response time), not
+    only the interval's on average. With ``deadline == 1`` (a response time
+    shorter than two intervals) the work is scheduled in its own interval,
+    and items arriving late in it are answered as they come.
+
     Policies (the total capacity is the same, only its timing differs):
 
     - ``"level"`` (default): each interval's work is spread evenly over the
@@ -181,10 +188,10 @@ def deferred_capacity(work_seconds, deadline: int, workable=None,
 
     Examples
     --------
-    >>> deferred_capacity([400.0, 0, 0, 0], 2)
-    array([200., 200.,   0.,   0.])
-    >>> deferred_capacity([400.0, 0, 0, 0], 2, policy="jit")
-    array([  0., 400.,   0.,   0.])
+    >>> deferred_capacity([400.0, 0, 0, 0, 0], 3)
+    array([  0., 200., 200.,   0.,   0.])
+    >>> deferred_capacity([400.0, 0, 0, 0, 0], 3, policy="jit")
+    array([  0.,   0., 400.,   0.,   0.])
     """
     if policy not in DEFERRED_POLICIES:
         raise StaffingError(f"unknown deferred staffing policy {policy!r}; expected one of "
@@ -197,20 +204,24 @@ def deferred_capacity(work_seconds, deadline: int, workable=None,
     if n == 0:
         return cap
     idx = np.arange(n)
-    end = np.minimum(idx + d, n)                       # window [i, end)
+    lag = 1 if d >= 2 else 0                             # window [i + lag, i + d)
+    start = np.minimum(idx + lag, n)
+    end = np.minimum(idx + d, n)
     if policy == "level":
         cum_mask = np.concatenate(([0], np.cumsum(mask)))
-        count = cum_mask[end] - cum_mask[idx]
+        count = cum_mask[end] - cum_mask[start]
         share = np.where(count > 0, w / np.maximum(count, 1), 0.0)
         cum_share = np.concatenate(([0.0], np.cumsum(share)))
+        # interval t serves the batches i with i + lag <= t < i + d
+        hi = np.maximum(idx - lag + 1, 0)
         lo = np.maximum(idx - d + 1, 0)
-        cap = np.where(mask, cum_share[idx + 1] - cum_share[lo], 0.0)
+        cap = np.where(mask, cum_share[hi] - cum_share[lo], 0.0)
         # cumulative sums leave rounding noise where the window sum is zero
         cap = np.where(cap > 1e-9 * max(share.max(), 1.0), cap, 0.0)
         on_time = count > 0
     else:
-        last = _prev_true(mask)[end - 1]
-        on_time = last >= idx
+        last = _prev_true(mask)[np.maximum(end - 1, 0)]
+        on_time = (last >= start) & (end > start)
         cap += np.bincount(last[on_time], weights=w[on_time], minlength=n)
     late = ~on_time & (w > 0)
     if np.any(late):

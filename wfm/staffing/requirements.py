@@ -196,7 +196,7 @@ def workable_mask(timestamps: pd.DatetimeIndex, interval_minutes: int, scenario:
         return np.ones(n, bool)
     idx = pd.DatetimeIndex(timestamps)
     minute = (idx.hour * 60 + idx.minute).to_numpy()
-    dow = idx.dayofweek.to_numpy()
+    dow = idx.day_of_week.to_numpy()
     out = np.zeros(n, bool)
     for t in templates:
         start = t.start_earliest.hour * 60 + t.start_earliest.minute
