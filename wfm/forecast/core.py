@@ -416,8 +416,12 @@ def _forecast_channel(plan, model, backtest, start, horizon_days, level, fc, fin
             chosen = _best(cb, candidates)
             wape_sel = cb.scores(chosen)
             others = ", ".join(f"{c} {cb.scores((c,)):.3f}" for c in candidates)
-            reason = (f"lowest backtest WAPE {wape_sel:.3f} over {n_eval} origins "
-                      f"({others})")
+            if np.isfinite(wape_sel):
+                reason = (f"lowest backtest WAPE {wape_sel:.3f} over {n_eval} origins "
+                          f"({others})")
+            else:
+                reason = f"no contacts in the {n_eval} backtest windows: simplest model"
+                warning.append("no contacts in the backtest windows")
         else:
             chosen = (tried[0],)
             wape_sel = cb.scores(chosen)
