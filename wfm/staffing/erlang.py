@@ -572,6 +572,20 @@ def required_agents(traffic, aht_seconds, answer_seconds, target, *, asa_target=
     return RequiredAgents(whole, frac)
 
 
+def whole_agents_sl(traffic, aht_seconds, answer_seconds, target):
+    """Minimal whole agents for the service-level target only (1-D arrays, traffic > 0).
+
+    The integer walk of :func:`required_agents` without the fractional root;
+    a cheap starting point for other searches (Erlang A).
+    """
+    a = np.asarray(traffic, dtype=float)
+    n0 = np.floor(a) + 1.0
+    n_sl = _walk_up(a, np.broadcast_to(aht_seconds, a.shape), np.broadcast_to(answer_seconds,
+                    a.shape), np.broadcast_to(target, a.shape), np.full(a.shape, np.inf), n0,
+                    False)[0]
+    return np.maximum(n_sl, n0)
+
+
 def _sl_level(a, h, t, target, lo, hi, sl_lo=None, sl_hi=None):
     """Agent level in [lo, hi] where the continuous SL equals ``target``.
 

@@ -69,8 +69,8 @@ from wfm.staffing.erlang import (
     _ceil_tol,
     _check_targets,
     solve_increasing,
+    whole_agents_sl,
 )
-from wfm.staffing.erlang import required_agents as _erlang_c_required
 
 __all__ = [
     "abandonment",
@@ -511,7 +511,8 @@ def required_agents(traffic, aht_seconds, patience_seconds, answer_seconds, targ
     pos = np.flatnonzero(a > 0)
     if pos.size:
         ap, hp, pp, tp, gp, atp, mop, abp = (v[pos] for v in flat)
-        x0 = np.asarray(_erlang_c_required(ap, hp, tp, gp).fractional, dtype=float)
+        # the Erlang C requirement is a close, cheap first guess
+        x0 = whole_agents_sl(ap, hp, tp, gp) - 0.5
         active = [(0, gp)]
         if asa_target is not None:
             active.append((1, atp))
