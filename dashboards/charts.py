@@ -11,6 +11,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+#: Local wall-clock axis for interval charts (24-hour clock, weekday).
+TIME_AXIS = alt.Axis(format="%a %H:%M", labelAngle=0)
+
 #: Under-staffing red, over-staffing blue (diverging, centred at 0).
 GAP_SCHEME = "redblue"
 CHANNEL_PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756",
@@ -100,7 +103,7 @@ def required_vs_scheduled(coverage: pd.DataFrame, channel: str,
               "required (what-if)": "#d62728", "required (baseline)": "#888888"}
     keys = list(series)
     return alt.Chart(df).mark_line(interpolate="step-after", strokeWidth=1.4).encode(
-        x=alt.X("time:T", title=None),
+        x=alt.X("time:T", title=None, axis=TIME_AXIS),
         y=alt.Y("agents:Q", title="agents"),
         color=alt.Color("series:N", title=None,
                         scale=alt.Scale(domain=keys, range=[colors[k] for k in keys]),
@@ -126,7 +129,7 @@ def forecast_band(recent: pd.DataFrame, forecast: pd.DataFrame, channel: str,
             "volume": act["volume"].to_numpy(dtype=float), "series": "actual"}))
     line_df = pd.concat(lines, ignore_index=True)
     area = alt.Chart(band).mark_area(opacity=0.3, color="#f58518").encode(
-        x=alt.X("time:T", title=None), y=alt.Y("lo:Q", title="contacts per interval"),
+        x=alt.X("time:T", title=None, axis=TIME_AXIS), y=alt.Y("lo:Q", title="contacts per interval"),
         y2="hi:Q", tooltip=[alt.Tooltip("time:T", format="%a %d.%m. %H:%M"),
                             alt.Tooltip("lo:Q", format=".1f", title=f"lower ({level:.0%})"),
                             alt.Tooltip("hi:Q", format=".1f", title=f"upper ({level:.0%})")])
@@ -232,13 +235,13 @@ def gantt(segments: pd.DataFrame, channels: list[str]) -> alt.Chart:
         x=alt.X("start:T", title=None, axis=alt.Axis(format="%H:%M")),
         x2="end:T",
         y=alt.Y("agent_id:N", title="agent", sort=order,
-                axis=alt.Axis(labelFontSize=9 if n_agents > 40 else 11)),
+                axis=alt.Axis(labelFontSize=9 if n_agents > 40 else 10, labelOverlap=False)),
         color=alt.Color("channel:N", title="channel",
                         scale=alt.Scale(domain=domain, range=colors + ["#d0d0d0"]),
                         legend=alt.Legend(orient="top")),
         tooltip=["agent_id:N", "channel:N", alt.Tooltip("start:T", format="%H:%M"),
                  alt.Tooltip("end:T", format="%H:%M")],
-    ).properties(height=min(max(14 * n_agents, 120), 1800))
+    ).properties(height=alt.Step(18 if n_agents <= 60 else 12))
 
 
 def sl_curve(curve: pd.DataFrame, target: float, chosen: int) -> alt.Chart:
@@ -267,7 +270,7 @@ def hours_vs_contract(hours: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("max_hours:Q", format=".1f")])
     lo = base.mark_tick(color="#d62728", thickness=2).encode(x="min_hours:Q")
     hi = base.mark_tick(color="#222", thickness=2).encode(x="max_hours:Q")
-    return (bar + lo + hi).properties(height=min(max(12 * len(hours), 120), 1800))
+    return (bar + lo + hi).properties(height=alt.Step(14 if len(hours) <= 60 else 10))
 
 
 def requirements_lines(requirements: pd.DataFrame, baseline: pd.DataFrame,
@@ -288,7 +291,7 @@ def requirements_lines(requirements: pd.DataFrame, baseline: pd.DataFrame,
     df = pd.concat(frames, ignore_index=True)
     keys = ["required (to schedule)", "net (on the channel)", "required, scenario settings"]
     return alt.Chart(df).mark_line(interpolate="step-after", strokeWidth=1.3).encode(
-        x=alt.X("time:T", title=None),
+        x=alt.X("time:T", title=None, axis=TIME_AXIS),
         y=alt.Y("agents:Q", title="agents"),
         color=alt.Color("series:N", title=None,
                         scale=alt.Scale(domain=keys, range=["#d62728", "#4c78a8", "#aaaaaa"]),
