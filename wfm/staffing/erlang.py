@@ -101,8 +101,9 @@ class RequiredAgents(NamedTuple):
     ----------
     whole : the minimal whole number of agents (int array or int)
     fractional : the agent level at which the binding target is met exactly,
-        on the continuous extension (``whole - 1 < fractional <= whole``
-        except at the stability limit, where it equals the traffic)
+        on the continuous extension, to ``FRACTION_XTOL`` (1e-7) agents
+        (``whole - 1 < fractional <= whole`` except at the stability limit,
+        where it equals the traffic)
     """
 
     whole: np.ndarray | int
