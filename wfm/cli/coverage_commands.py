@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from wfm.cli._app import command, progress
 
@@ -21,6 +23,8 @@ def _sibling(path: Path, tag: str) -> Path:
 
 
 def _fmt(v: object, kind: str) -> str:
+    import numpy as np
+
     if v is None or (isinstance(v, float | np.floating) and not np.isfinite(v)):
         return "-"
     if kind == "pct":
@@ -36,7 +40,7 @@ def _fmt(v: object, kind: str) -> str:
     return str(v)
 
 
-def _table(df: pd.DataFrame, cols: list[tuple[str, str, str]]) -> str:
+def _table(df: "pd.DataFrame", cols: list[tuple[str, str, str]]) -> str:
     """A plain fixed-width table: ``cols`` = (column, header, format kind)."""
     cells = [[h for _, h, _ in cols]]
     for _, r in df.iterrows():
