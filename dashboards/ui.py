@@ -62,21 +62,24 @@ def show_job(job: data.Job, title: str, expected_seconds: float | None = None) -
         stage = _stage_fraction(job.lines)
         if stage is not None:
             st.progress(stage[0], text=stage[1])
-        elif expected_seconds:
+        if expected_seconds:
             st.progress(min(job.elapsed / expected_seconds, 1.0),
-                        text=f"{job.elapsed:.0f} of at most {expected_seconds:.0f} s")
+                        text=f"{job.elapsed:.0f} s of the {expected_seconds:.0f} s time limit "
+                             "(the solver keeps the best schedule found by then)")
 
     _poll()
 
 
 def _stage_fraction(lines: list[str]) -> tuple[float, str] | None:
-    """Progress from the plan's ``[k/n] stage ...`` lines (:func:`wfm.plan.run_plan`)."""
-    for line in reversed(lines):
-        m = re.match(r"\[(\d+)/(\d+)\]\s+(.*)", line)
-        if m:
-            k, n, what = int(m.group(1)), int(m.group(2)), m.group(3)
-            done = k if "done" in what or "skipped" in what else k - 1
-            return min(done / n, 1.0), f"step {k} of {n}: {what}"
+    """Progress from ``[k/n] stage ...`` lines (:func:`wfm.plan.run_plan`), else from
+    the scheduler's ``step k/n: ...`` lines."""
+    for pattern in (r"\[(\d+)/(\d+)\]\s+(.*)", r"step (\d+)/(\d+):?\s+(.*)"):
+        for line in reversed(lines):
+            m = re.match(pattern, line.strip())
+            if m:
+                k, n, what = int(m.group(1)), int(m.group(2)), m.group(3)
+                done = k if "done" in what or "skipped" in what else k - 1
+                return min(done / n, 1.0), f"step {k} of {n}: {what[:80]}"
     return None
 
 

@@ -50,10 +50,13 @@ view = data.coverage_view(src, tuple(chosen), d0, d1)
 cov, kpis = view.coverage, view.kpis
 ui.kpi_cards(kpis, cov)
 
-limit = max(float(cov["gap"].abs().max()) if len(cov) else 1.0, 0.5)
 st.subheader("Gap per interval")
 clicked: tuple[str, str] | None = None
 for ch in chosen:
+    # each channel on its own symmetric scale: a 2-agent hole on voice must not
+    # look pale next to a 20-agent e-mail backlog (the legend gives the scale)
+    one = cov.loc[cov["channel"] == ch, "gap"].abs()
+    limit = max(float(one.max()) if len(one) else 1.0, 1.0)
     state = st.altair_chart(charts.gap_heatmap(cov, ch, limit, interval, select=True),
                             width="stretch", on_select="rerun", selection_mode="cell",
                             key=f"heatmap_{ch}")
@@ -62,32 +65,40 @@ for ch in chosen:
         clicked = (cells[0].get("day"), cells[0].get("time"))
 
 st.subheader("Required vs scheduled")
-tabs = st.tabs(chosen)
-for tab, ch in zip(tabs, chosen):
-    with tab:
-        st.altair_chart(charts.required_vs_scheduled(cov, ch), width="stretch")
+# one channel at a time: six hidden tab charts would cost the page a second
+line_ch = st.segmented_control("Channel", chosen, default=chosen[0], key="cov_line_channel")
+st.altair_chart(charts.required_vs_scheduled(cov, line_ch or chosen[0]), width="stretch",
+                key="cov_lines")
 
 left, right = st.columns([1, 1])
 with left:
     st.subheader("Worst intervals")
     worst = data.worst_gaps(cov, n=10)
-    st.dataframe(worst, hide_index=True, key="worst_table")
+    shown = worst.round(2).assign(
+        timestamp=pd.DatetimeIndex(worst["timestamp"]).strftime("%a %d.%m. %H:%M"))
+    st.dataframe(shown, hide_index=True, key="worst_table")
     st.caption("Per channel and interval, most agents short first.")
 with right:
     st.subheader("Who is on")
     stamps = pd.DatetimeIndex(cov["timestamp"].unique()).sort_values()
     labels = [t.strftime("%a %d.%m. %H:%M") for t in stamps]
-    default = 0
-    if clicked is not None:
-        for i, t in enumerate(stamps):
-            if t.strftime("%a %d.%m.") == clicked[0] and t.strftime("%H:%M") == clicked[1]:
-                default = i
-                break
-    elif len(worst):
-        w0 = pd.Timestamp(worst["timestamp"].iloc[0])
-        default = int(stamps.get_indexer([w0])[0]) if w0 in stamps else 0
+    state = st.session_state
+    if clicked is not None and clicked != state.get("cov_clicked"):
+        # a new click on a heatmap cell selects that interval
+        state["cov_clicked"] = clicked
+        hits = [i for i, t in enumerate(stamps)
+                if t.strftime("%a %d.%m.") == clicked[0] and t.strftime("%H:%M") == clicked[1]]
+        if hits:
+            state["cov_interval"] = hits[0]
+    if not 0 <= state.get("cov_interval", -1) < len(stamps):
+        # first visit or a narrower filter: start on the worst interval
+        first = 0
+        if len(worst):
+            w0 = pd.Timestamp(worst["timestamp"].iloc[0])
+            first = int(stamps.get_indexer([w0])[0]) if w0 in stamps else 0
+        state["cov_interval"] = first
     pick = st.selectbox("Interval (click a heatmap cell or choose here)", range(len(stamps)),
-                        index=default, format_func=lambda i: labels[i], key="cov_interval")
+                        format_func=lambda i: labels[i], key="cov_interval")
     ts = stamps[pick]
     on = data.agents_on(src, ts)
     here = cov[cov["timestamp"] == ts][["channel", "required", "scheduled", "gap"]]

@@ -57,8 +57,11 @@ def test_coverage_is_the_default_page(dashboard_env: Path) -> None:
     for want in ("Service level achieved", "Under-staffed agent-hours",
                  "Intervals below service target", "Worst gap in one interval"):
         assert want in labels
-    # one heatmap and one required-vs-scheduled chart per channel
-    assert charts_on(at) == 2 * 3
+    # one heatmap per channel and the required-vs-scheduled lines of one channel
+    assert charts_on(at) == 3 + 1
+    at.segmented_control(key="cov_line_channel").set_value("chat").run(timeout=APP_TIMEOUT)
+    no_exceptions(at)
+    assert charts_on(at) == 4
     assert len(frame(at, "timestamp", "channel", "gap")) > 0
     assert frame(at, "agent_id", "shift") is not None or at.info
 
@@ -315,7 +318,7 @@ def test_first_visit_computes_the_plan_in_the_background(
             / "schedule.json").is_file()
     at.run(timeout=APP_TIMEOUT)
     no_exceptions(at)
-    assert charts_on(at) == 6
+    assert charts_on(at) == 4
     assert data.plan(data.default_source()).schedule_meta["time_limit"] == 15.0
 
 
