@@ -1,0 +1,433 @@
+"""Steps 2 and 4: named agents onto the planned shifts, and their channel split.
+
+Step 2 (:func:`assign_group`) is one small MILP per skill group: binary
+``z[a, s]`` for agent ``a`` working shift type ``s`` (only the types step 1
+planned for the group, plus every compatible type for an agent whose
+minimum hours cannot be reached otherwise -- the repair pass). Hard
+constraints: at most one shift per day, weekly minimum (soft with a
+prohibitive penalty, reported if ever violated) and maximum paid hours,
+maximum working days, maximum consecutive days, minimum rest between shifts
+(clique cuts over end/start thresholds), unavailability, earliest start and
+latest end. Soft: matching step 1's count of each shift type (a missing
+shift costs ``under_coverage`` per paid hour, an extra one ``over_coverage +
+labour_cost``), labour cost, and preferences (``preference`` per shift whose
+start is more than :data:`PREFERRED_START_TOLERANCE_MINUTES` from the
+preferred start, and per worked day the agent wished off).
+
+Step 4 (:func:`split_channels`) divides each group's channel allocation of
+step 3 among the group's agents present in the interval: an agent keeps the
+channel of the previous interval where the quota allows, new capacity goes
+to the most proficient agents first, so most agents work one channel per
+interval and at most ``channels - 1`` agents per group and interval are
+split.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pulp
+
+from wfm.config import SchedulingWeights
+from wfm.scheduling.model import Group, agent_cost_factor, value
+from wfm.scheduling.roster import Agent, week_blocks
+from wfm.scheduling.solve import SolveReport, solve
+from wfm.scheduling.templates import ShiftCatalog, rebin
+
+#: A shift "meets" a preferred start within this many minutes of it.
+PREFERRED_START_TOLERANCE_MINUTES = 30
+#: Step 2 may use any shift type starting this close to a planned one [min].
+NEIGHBOUR_MINUTES = 30
+#: Resolution of the presence profile step 2 matches against step 1 [min].
+PROFILE_MINUTES = 60
+#: Penalty multiplier (x under_coverage per hour) for missing an agent's minimum hours.
+MIN_HOURS_PENALTY = 50.0
+
+
+def preference_misses(agent: Agent, catalog: ShiftCatalog, s: int) -> tuple[int, int]:
+    """(unmet, total) preferences touched by ``agent`` working shift type ``s``.
+
+    A preferred start counts once per worked day; a wished day off counts
+    once per horizon day with that weekday (the worked ones are unmet).
+    """
+    unmet = total = 0
+    if agent.preferred_start is not None:
+        total += 1
+        if abs(int(catalog.start_wall[s]) - agent.preferred_start) > \
+                PREFERRED_START_TOLERANCE_MINUTES:
+            unmet += 1
+    if catalog.days[int(catalog.day[s])].weekday() in agent.days_off_wished:
+        unmet += 1
+    return unmet, total
+
+
+@dataclass
+class GroupAssignment:
+    """Outcome of step 2 for one group."""
+
+    shifts: dict[int, list[int]]           # agent index -> shift types worked
+    report: SolveReport
+    short: float                           # planned head-hours not staffed
+    extra: float                           # head-hours beyond the plan
+    min_hours_missed: dict[int, float]     # agent -> hours below minimum
+
+
+def _rest_cliques(types: np.ndarray, catalog: ShiftCatalog, rest: int) -> list[list[int]]:
+    """Sets of shift types (of different days) no agent may combine (rest/overlap)."""
+    out = []
+    days = catalog.day[types]
+    for d in np.unique(days):
+        on_d = types[days == d]
+        ends = np.unique(catalog.end_abs[on_d])
+        for d2 in (d + 1, d + 2):
+            on_d2 = types[days == d2]
+            if on_d2.size == 0:
+                continue
+            seen = set()
+            for tau in ends:
+                late = on_d[catalog.end_abs[on_d] >= tau]
+                early = on_d2[catalog.start_abs[on_d2] < tau + rest]
+                if late.size and early.size and (late.size, early.size) not in seen:
+                    seen.add((late.size, early.size))
+                    out.append([int(s) for s in late] + [int(s) for s in early])
+    return out
+
+
+def _build_assignment(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatalog,
+                      agents: list[Agent], cost: np.ndarray, weights: SchedulingWeights,
+                      rest: int, widen: set[int], short_weight: float,
+                      neighbour: int = NEIGHBOUR_MINUTES) -> tuple[pulp.LpProblem, dict, dict,
+                                                                   dict, dict]:
+    prob = pulp.LpProblem(f"wfm_assign_g{g}", pulp.LpMinimize)
+    obj: dict = {}
+    planned = np.array(sorted(s for s, k in counts.items() if k > 0), dtype=np.int64)
+    # candidates: every shift type of the group starting within NEIGHBOUR_MINUTES
+    # of a planned one on the same day (any template and length)
+    near = np.zeros(catalog.n_types, dtype=bool)
+    for s in planned:
+        near |= (catalog.day == catalog.day[s]) & \
+            (np.abs(catalog.start_abs - catalog.start_abs[s]) <= neighbour)
+    cand = grp.types[near[grp.types]]
+    z: dict[tuple[int, int], pulp.LpVariable] = {}
+    by_type: dict[int, list] = defaultdict(list)
+    nd = len(catalog.days)
+    slack_min: dict[int, pulp.LpVariable] = {}
+    for mi, a in enumerate(grp.members):
+        ag = agents[a]
+        allowed = grp.types[grp.compat[mi, grp.types]] if mi in widen else \
+            cand[grp.compat[mi, cand]]
+        if allowed.size == 0 and ag.min_hours <= 0:
+            continue
+        mine: dict[int, pulp.LpVariable] = {}
+        for s in allowed:
+            s = int(s)
+            v = pulp.LpVariable(f"z_a{a}_s{s}", cat=pulp.LpBinary)
+            z[(a, s)] = v
+            mine[s] = v
+            by_type[s].append(v)
+            miss, _ = preference_misses(ag, catalog, s)
+            obj[v] = weights.labour_cost * float(cost[a]) * catalog.paid[s] / 60.0 \
+                + weights.preference * miss
+        by_day: dict[int, list] = defaultdict(list)
+        for s, v in mine.items():
+            by_day[int(catalog.day[s])].append(v)
+        for d, vs in by_day.items():
+            if len(vs) > 1:
+                prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(
+                    {v: 1.0 for v in vs}), pulp.LpConstraintLE, f"oneshift_a{a}_d{d}", 1))
+        for bi, (bdays, share) in enumerate(week_blocks(nd)):
+            terms = {v: catalog.paid[s] / 60.0 for s, v in mine.items()
+                     if int(catalog.day[s]) in bdays}
+            dterms = {v: 1.0 for s, v in mine.items() if int(catalog.day[s]) in bdays}
+            lo = ag.min_hours * share
+            if lo > 0:
+                sl = pulp.LpVariable(f"minslack_a{a}_w{bi}", 0.0)
+                slack_min[(a, bi)] = sl
+                obj[sl] = MIN_HOURS_PENALTY * weights.under_coverage + 1.0
+                t2 = dict(terms)
+                t2[sl] = 1.0
+                prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(t2),
+                                                     pulp.LpConstraintGE,
+                                                     f"minhours_a{a}_w{bi}", lo))
+            if terms:
+                prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms),
+                                                     pulp.LpConstraintLE,
+                                                     f"maxhours_a{a}_w{bi}", ag.max_hours))
+                if len(set(int(catalog.day[s]) for s in mine)) > ag.max_days:
+                    prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(dterms),
+                                                         pulp.LpConstraintLE,
+                                                         f"maxdays_a{a}_w{bi}", ag.max_days))
+        K = ag.max_consecutive
+        if K < nd:
+            for d0 in range(0, nd - K):
+                vs = [v for d in range(d0, d0 + K + 1) for v in by_day.get(d, [])]
+                if len({d for d in range(d0, d0 + K + 1) if by_day.get(d)}) > K:
+                    prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(
+                        {v: 1.0 for v in vs}), pulp.LpConstraintLE, f"consec_a{a}_d{d0}", K))
+        if mine:
+            for ci, clique in enumerate(_rest_cliques(np.array(sorted(mine)), catalog, rest)):
+                prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(
+                    {mine[s]: 1.0 for s in clique}), pulp.LpConstraintLE,
+                    f"rest_a{a}_{ci}", 1))
+    # hourly presence profile of the group against step 1's plan
+    k = max(1, PROFILE_MINUTES // catalog.interval_minutes)
+    nb = -(-catalog.n_intervals // k)
+    target = np.zeros(nb)
+    for s, cnt in counts.items():
+        idx, sh = catalog.presence[s]
+        np.add.at(target, idx // k, cnt * sh / k)
+    rows: dict[int, dict] = defaultdict(dict)
+    for (a, s), v in z.items():
+        idx, sh = catalog.presence[s]
+        for b, x in zip(*rebin(idx, sh, k, nb)):
+            rows[int(b)][v] = float(x)
+    bh = k * catalog.interval_minutes / 60.0
+    short: dict[int, pulp.LpVariable] = {}
+    extra: dict[int, pulp.LpVariable] = {}
+    for b in sorted(set(rows) | set(np.flatnonzero(target > 1e-9).tolist())):
+        terms = dict(rows.get(b, {}))
+        sv = pulp.LpVariable(f"short_b{b}", 0)
+        ev = pulp.LpVariable(f"extra_b{b}", 0)
+        short[b], extra[b] = sv, ev
+        terms[sv] = 1.0
+        terms[ev] = -1.0
+        obj[sv] = short_weight * bh
+        obj[ev] = weights.over_coverage * bh
+        prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms),
+                                             pulp.LpConstraintEQ, f"profile_g{g}_b{b}",
+                                             float(target[b])))
+    prob.setObjective(pulp.LpAffineExpression(obj))
+    return prob, z, short, extra, slack_min
+
+
+def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatalog,
+                 agents: list[Agent], weights: SchedulingWeights, min_rest_hours: float,
+                 solver: str = "highs", time_limit: float | None = None,
+                 gap: float | None = None, max_priority: float = 1.0) -> GroupAssignment:
+    """Step 2 for one skill group: which agent works which planned shift.
+
+    Parameters
+    ----------
+    counts : dict
+        Shift type -> number of the group's agents step 1 planned on it.
+    time_limit : float, optional
+        Wall-clock limit for this group [s] (shared by the repair pass).
+    max_priority : float
+        Highest priority among the group's channels (scales the cost of
+        missing planned presence).
+
+    Returns
+    -------
+    GroupAssignment
+    """
+    cost = agent_cost_factor(agents)
+    rest = int(round(min_rest_hours * 60))
+    widen: set[int] = set()
+    # a head-hour short of the plan costs what it costs on the group's most
+    # important channel at the second under-coverage slope
+    short_weight = weights.under_coverage * max_priority * 2.0
+    # Members who cannot reach their minimum with the planned types alone get
+    # every compatible type up front (cheap check: their best planned days).
+    planned = np.array(sorted(s for s, k in counts.items() if k > 0), dtype=np.int64)
+    for mi, a in enumerate(grp.members):
+        ag = agents[a]
+        if ag.min_hours <= 0:
+            continue
+        mine = planned[grp.compat[mi, planned]] if planned.size else planned
+        best_per_day: dict[int, float] = {}
+        for s in mine:
+            d = int(catalog.day[s])
+            best_per_day[d] = max(best_per_day.get(d, 0.0), catalog.paid[s] / 60.0)
+        reach = sum(sorted(best_per_day.values(), reverse=True)[:ag.max_days])
+        if reach + 1e-9 < min(ag.min_hours, ag.max_hours):
+            widen.add(mi)
+    t_start = time.perf_counter()
+    neighbour = NEIGHBOUR_MINUTES
+    for attempt in range(3):
+        prob, z, short, extra, slack = _build_assignment(g, grp, counts, catalog, agents, cost,
+                                                         weights, rest, widen, short_weight,
+                                                         neighbour)
+        left = None if time_limit is None else \
+            max(1.0, time_limit - (time.perf_counter() - t_start))
+        if left is not None and neighbour > 0:
+            left = max(1.0, 0.7 * left)  # keep time for the fallbacks
+        rep = solve(prob, solver, time_limit=left, gap=gap)
+        if not rep.has_solution and neighbour > 0:
+            # too little time for the neighbourhood: planned shift types only
+            neighbour, widen = 0, set()
+            continue
+        missed: dict[int, float] = defaultdict(float)
+        for (a, _bi), v in slack.items():
+            if value(v) > 1e-6:
+                missed[a] += value(v)
+        if not missed or attempt == 2 or not rep.has_solution:
+            break
+        idx = {a: mi for mi, a in enumerate(grp.members)}
+        grown = {idx[a] for a in missed} - widen
+        if not grown:
+            break
+        widen |= grown
+    shifts: dict[int, list[int]] = defaultdict(list)
+    if rep.has_solution:
+        for (a, s), v in z.items():
+            if value(v) > 0.5:
+                shifts[a].append(s)
+    else:
+        shifts = greedy_assign(grp, counts, catalog, agents, rest)
+    shifts = top_up(grp, shifts, catalog, agents, rest)
+    missed = {}
+    for a in grp.members:
+        short_h = agents[a].min_hours - sum(catalog.paid[x] for x in shifts.get(a, [])) / 60.0
+        if short_h > 1e-6:
+            missed[a] = short_h
+    bh = PROFILE_MINUTES / 60.0
+    n_short = float(sum(value(v) for v in short.values()) * bh)
+    n_extra = float(sum(value(v) for v in extra.values()) * bh)
+    return GroupAssignment(dict(shifts), rep, n_short, n_extra, dict(missed))
+
+
+def split_channels(present: dict[int, dict[int, float]], quota: dict[int, float],
+                   skills: list[int], proficiency: dict[int, dict[int, float]],
+                   previous: dict[int, int]) -> dict[int, dict[int, float]]:
+    """Divide one group's channel quotas in one interval among its agents.
+
+    Parameters
+    ----------
+    present : dict
+        Agent -> share of the interval the agent is on shift and not on break.
+    quota : dict
+        Channel -> heads the group puts on it (sums to the total present).
+    skills : list of int
+        The group's channels.
+    proficiency : dict
+        Agent -> channel -> proficiency factor.
+    previous : dict
+        Agent -> channel worked most in the previous interval (updated in place).
+
+    Returns
+    -------
+    dict
+        Agent -> channel -> fraction of the interval.
+    """
+    left = {c: max(0.0, quota.get(c, 0.0)) for c in skills}
+    cap = {a: sh for a, sh in present.items() if sh > 1e-9}
+    out: dict[int, dict[int, float]] = defaultdict(dict)
+
+    def give(a: int, c: int) -> None:
+        q = min(cap[a], left[c])
+        if q > 1e-9:
+            out[a][c] = out[a].get(c, 0.0) + q
+            cap[a] -= q
+            left[c] -= q
+
+    for a in sorted(cap):
+        c = previous.get(a)
+        if c is not None and c in left:
+            give(a, c)
+    for c in sorted(skills, key=lambda c: -left[c]):
+        if left[c] <= 1e-9:
+            continue
+        for a in sorted(cap, key=lambda a: (-proficiency.get(a, {}).get(c, 1.0), a)):
+            if cap[a] > 1e-9:
+                give(a, c)
+            if left[c] <= 1e-9:
+                break
+    # rounding residue of the solver: whatever capacity is left goes to the
+    # channel with the largest quota (it is idle time there)
+    if any(v > 1e-6 for v in cap.values()):
+        c_big = max(skills, key=lambda c: quota.get(c, 0.0))
+        for a, v in cap.items():
+            if v > 1e-6:
+                out[a][c_big] = out[a].get(c_big, 0.0) + v
+    for a, chans in out.items():
+        previous[a] = max(chans, key=chans.get)
+    return out
+
+
+def _fits(ag: Agent, mine: list[int], s: int, catalog: ShiftCatalog, rest: int) -> bool:
+    """Whether ``ag`` working ``mine`` may also work shift type ``s``."""
+    d = int(catalog.day[s])
+    days = sorted({int(catalog.day[x]) for x in mine} | {d})
+    if any(int(catalog.day[x]) == d for x in mine) or len(days) > ag.max_days:
+        return False
+    if (sum(catalog.paid[x] for x in mine) + catalog.paid[s]) / 60.0 > ag.max_hours + 1e-9:
+        return False
+    for x in mine:
+        a0, a1 = sorted([(catalog.start_abs[x], catalog.end_abs[x]),
+                         (catalog.start_abs[s], catalog.end_abs[s])])
+        if a1[0] < a0[1] + rest:
+            return False
+    run = best = 0
+    for dd in range(days[0], days[-1] + 1):
+        run = run + 1 if dd in days else 0
+        best = max(best, run)
+    return best <= ag.max_consecutive
+
+
+def greedy_assign(grp: Group, counts: dict[int, int], catalog: ShiftCatalog,
+                  agents: list[Agent], rest: int) -> dict[int, list[int]]:
+    """Fallback construction when the step-2 MILP finds nothing in time.
+
+    Planned shifts (longest first) go to the compatible agent furthest below
+    the minimum hours who can still take them under every hard contract rule;
+    then agents below their minimum take further compatible shifts.
+    """
+    mine: dict[int, list[int]] = defaultdict(list)
+    members = list(enumerate(grp.members))
+
+    def deficit(a: int) -> float:
+        return agents[a].min_hours - sum(catalog.paid[x] for x in mine[a]) / 60.0
+
+    todo = sorted((s for s, k in counts.items() for _ in range(k)),
+                  key=lambda s: (-catalog.paid[s], catalog.start_abs[s]))
+    for s in todo:
+        ok = [(deficit(a), a) for mi, a in members
+              if grp.compat[mi, s] and _fits(agents[a], mine[a], s, catalog, rest)]
+        if ok:
+            mine[max(ok)[1]].append(int(s))
+    return top_up(grp, mine, catalog, agents, rest)
+
+
+def top_up(grp: Group, shifts: dict[int, list[int]], catalog: ShiftCatalog,
+           agents: list[Agent], rest: int) -> dict[int, list[int]]:
+    """Add compatible shifts to agents below their minimum hours (hard rules kept).
+
+    Shortest sufficient shift first, so the minimum is met with little overtime.
+    """
+    mine: dict[int, list[int]] = defaultdict(list, {a: list(v) for a, v in shifts.items()})
+    for mi, a in enumerate(grp.members):
+        ag = agents[a]
+        for _ in range(7 * 4):
+            need = ag.min_hours - sum(catalog.paid[x] for x in mine[a]) / 60.0
+            if need <= 1e-9:
+                break
+            cand = [int(s) for s in np.flatnonzero(grp.compat[mi])
+                    if _fits(ag, mine[a], int(s), catalog, rest)]
+            if not cand:
+                # no further day: lengthen a shift instead (same day, longer type)
+                best = None
+                for x in sorted(mine[a], key=lambda x: catalog.paid[x]):
+                    others = [y for y in mine[a] if y != x]
+                    same = np.flatnonzero(grp.compat[mi] & (catalog.day == catalog.day[x])
+                                          & (catalog.paid > catalog.paid[x]))
+                    for s in sorted(same, key=lambda s: (catalog.paid[s],
+                                                         abs(catalog.start_abs[s]
+                                                             - catalog.start_abs[x]))):
+                        if _fits(ag, others, int(s), catalog, rest):
+                            best = (x, int(s))
+                            break
+                    if best:
+                        break
+                if best is None:
+                    break
+                mine[a].remove(best[0])
+                mine[a].append(best[1])
+                continue
+            enough = [s for s in cand if catalog.paid[s] / 60.0 >= need - 1e-9]
+            pick = min(enough, key=lambda s: (catalog.paid[s], catalog.start_abs[s])) if enough \
+                else max(cand, key=lambda s: (catalog.paid[s], -catalog.start_abs[s]))
+            mine[a].append(pick)
+    return {a: v for a, v in mine.items() if v}

@@ -1,0 +1,695 @@
+"""``schedule()``: requirements + roster -> shifts, breaks and channel assignments.
+
+The schedule is built in four steps (the formulation is in
+:mod:`wfm.scheduling.model`):
+
+1. shift counts per skill group and shift type (MILP, a relaxation of the
+   full problem whose best bound is reported as ``best_bound``; its LP
+   relaxation is ``lp_bound``);
+2. named agents onto those shifts under their contracts (one MILP per
+   skill group, with a repair pass);
+3. break placement and channel allocation for the named shifts (MILP);
+4. each agent's per-interval channel split.
+
+The returned objective is recomputed from the finished schedule
+(:mod:`wfm.scheduling.evaluate`), so ``gap = (objective - best_bound) /
+objective`` is the whole decomposition's distance from optimal, not a single
+solver's gap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from wfm.config import Scenario
+from wfm.errors import DataValidationError, SchedulingError
+from wfm.scheduling.assign import (
+    PREFERRED_START_TOLERANCE_MINUTES,
+    assign_group,
+    split_channels,
+)
+from wfm.scheduling.evaluate import evaluate_coverage
+from wfm.scheduling.model import (
+    Demand,
+    Group,
+    agent_cost_factor,
+    build_break_model,
+    build_model,
+    round_counts,
+    interval_labels,
+    value,
+)
+from wfm.scheduling.roster import Agent, parse_roster
+from wfm.scheduling.solve import SolveReport, check_solver, solve
+from wfm.scheduling.templates import ShiftCatalog, expand_shifts
+
+#: Share of the time limit by which each step should be done (the LP
+#: relaxation, step 1, step 2; step 3 gets the rest).
+STAGE_DEADLINES = (0.45, 0.45, 0.75)
+
+
+@dataclass
+class ScheduleResult:
+    """A schedule and how good it is.
+
+    Attributes
+    ----------
+    status : str
+        ``optimal`` (objective within the requested gap of the bound),
+        ``feasible`` (a schedule, gap above the requested one), ``time_limit``
+        (a step stopped at its time limit; the best schedule found is
+        returned) or ``infeasible``.
+    objective : float
+        Objective of the returned schedule, recomputed from it.
+    best_bound : float or None
+        Lower bound on the objective of any schedule (step 1's MILP bound).
+    gap : float or None
+        ``(objective - best_bound) / objective``.
+    solve_seconds : float
+        Wall-clock time of the whole call [s].
+    shifts, assignments, agent_hours, unmet : DataFrame
+        Output frames (see DESIGN.md); ``unmet`` has ``timestamp, channel,
+        required, scheduled, unmet`` for every channel and interval with
+        unmet demand (heads; deferred channels: work past its deadline in
+        agent-intervals).
+    message : str
+        What happened, in words.
+    lp_bound : float or None
+        LP relaxation bound of step 1 (<= best_bound).
+    preferences_met : float or None
+        Share of shift preferences met (None when nobody has one).
+    stage_seconds : dict
+        Wall-clock seconds per step.
+    summary : DataFrame
+        Per channel: required, scheduled, under- and over-coverage [agent-hours].
+    objective_terms : dict
+        The objective split into under, over, backlog, labour, preference.
+    stages : DataFrame
+        One row per solver run: stage, status, objective, bound, gap, seconds.
+    """
+
+    status: str
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    solve_seconds: float
+    shifts: pd.DataFrame
+    assignments: pd.DataFrame
+    agent_hours: pd.DataFrame
+    unmet: pd.DataFrame
+    message: str = ""
+    lp_bound: float | None = None
+    preferences_met: float | None = None
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    objective_terms: dict[str, float] = field(default_factory=dict)
+    stages: pd.DataFrame = field(default_factory=pd.DataFrame)
+    solver: str = "highs"
+
+
+# ---------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------
+
+def prepare_demand(requirements: pd.DataFrame, scenario: Scenario,
+                   extra_channels: list[str] = ()) -> Demand:
+    """Requirements frame -> :class:`Demand` arrays on the horizon grid.
+
+    The horizon is the local days present in ``requirements`` (consecutive).
+    Realtime and concurrent channels use ``agents_required``; deferred
+    channels use ``volume * aht_seconds`` as workload with the channel's
+    ``response_time_hours``.
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns, unknown or unstaffed channels, timestamps off the
+        interval grid, duplicates, negative or missing values.
+    """
+    from wfm.timegrid import interval_grid
+
+    need = ["timestamp", "channel", "agents_required"]
+    missing = [c for c in need if c not in requirements.columns]
+    if missing:
+        raise DataValidationError(f"requirements: missing column(s) {missing}; expected "
+                                  f"{need} (+ volume, aht_seconds for deferred channels)")
+    if requirements.empty:
+        raise DataValidationError("requirements: no rows")
+    tz = scenario.site.timezone
+    step = scenario.site.interval_minutes
+    ts = requirements["timestamp"]
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+        try:
+            ts = pd.to_datetime(ts, utc=True, format="ISO8601")
+        except (ValueError, TypeError) as err:
+            raise DataValidationError(f"requirements: column 'timestamp': expected ISO 8601 "
+                                      f"timestamps with UTC offset ({err})") from None
+    ts = ts.dt.tz_convert(tz)
+    chans = requirements["channel"].astype(str)
+    staffed = {c.name for c in scenario.staffed_channels}
+    known = set(scenario.channel_names)
+    bad = sorted(set(chans) - staffed)
+    if bad:
+        what = "not staffed (staffed = false)" if set(bad) <= known else "not in the scenario"
+        raise DataValidationError(f"requirements: channel(s) {bad} {what}; expected some of "
+                                  f"{sorted(staffed)}")
+    dates = sorted(set(ts.dt.date))
+    n_days = (dates[-1] - dates[0]).days + 1
+    if n_days != len(dates):
+        raise DataValidationError(f"requirements: the days {dates[0]}..{dates[-1]} are not "
+                                  f"consecutive ({n_days - len(dates)} day(s) missing)")
+    grid = interval_grid(dates[0], n_days, tz, step)
+    pos = grid.get_indexer(pd.DatetimeIndex(ts))
+    if (pos < 0).any():
+        i = int(np.flatnonzero(pos < 0)[0])
+        raise DataValidationError(f"requirements: row {i}: timestamp {ts.iloc[i]} is not on "
+                                  f"the {step}-minute grid of {tz}")
+    order = [c.name for c in scenario.staffed_channels
+             if c.name in set(chans) or c.name in set(extra_channels)]
+    cidx = {c: i for i, c in enumerate(order)}
+    ci = chans.map(cidx).to_numpy()
+    key = ci * len(grid) + pos
+    if len(np.unique(key)) != key.size:
+        dup = pd.Series(key).duplicated().to_numpy()
+        i = int(np.flatnonzero(dup)[0])
+        raise DataValidationError(f"requirements: row {i}: duplicate (timestamp, channel) "
+                                  f"({ts.iloc[i]}, {chans.iloc[i]})")
+    T, C = len(grid), len(order)
+    required = np.zeros((C, T))
+    workload = np.zeros((C, T))
+    ar = pd.to_numeric(requirements["agents_required"], errors="coerce").to_numpy(float)
+    kinds = [scenario.channel(c).kind for c in order]
+    deferred_rows = np.array([kinds[i] == "deferred" for i in ci])
+    bad_ar = ~deferred_rows & (~np.isfinite(ar) | (ar < 0))
+    if bad_ar.any():
+        i = int(np.flatnonzero(bad_ar)[0])
+        raise DataValidationError(f"requirements: row {i}, column 'agents_required': expected "
+                                  f"a number >= 0, found {requirements['agents_required'].iloc[i]!r}")
+    required[ci[~deferred_rows], pos[~deferred_rows]] = ar[~deferred_rows]
+    if deferred_rows.any():
+        for col in ("volume", "aht_seconds"):
+            if col not in requirements.columns:
+                raise DataValidationError(f"requirements: deferred channels need column "
+                                          f"'{col}' (workload = volume x aht_seconds)")
+        vol = pd.to_numeric(requirements["volume"], errors="coerce").to_numpy(float)
+        aht = pd.to_numeric(requirements["aht_seconds"], errors="coerce").to_numpy(float)
+        for i in np.flatnonzero(deferred_rows):
+            c = order[ci[i]]
+            v = vol[i]
+            if not np.isfinite(v) or v < 0:
+                raise DataValidationError(f"requirements: row {i}, column 'volume': expected a "
+                                          f"number >= 0 for deferred channel {c!r}, found {v!r}")
+            a = aht[i] if np.isfinite(aht[i]) and aht[i] > 0 else scenario.channel(c).aht_seconds
+            # scheduled agent-intervals: net work / productive share of a scheduled head
+            eff = (1.0 - scenario.shrinkage_of(c)) * scenario.max_occupancy_of(c)
+            workload[ci[i], pos[i]] = v * a / (step * 60.0) / eff
+    priority = np.array([scenario.channel(c).priority for c in order])
+    resp = np.array([scenario.channel(c).response_time_hours or np.nan
+                     if k == "deferred" else np.nan for c, k in zip(order, kinds)])
+    window = np.array([max(1, int(math.floor(r * 60 / step + 1e-9))) if np.isfinite(r) else 0
+                       for r in resp])
+    return Demand(grid=grid, channels=order, kinds=kinds, priority=priority, required=required,
+                  workload=workload, response_hours=resp, window=window,
+                  interval_minutes=step, labels=interval_labels(grid))
+
+
+def make_groups(agents: list[Agent], catalog: ShiftCatalog, channels: list[str]) -> list[Group]:
+    """Skill groups with each member's compatible shift types."""
+    cidx = {c: i for i, c in enumerate(channels)}
+    by_skills: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for a, ag in enumerate(agents):
+        by_skills[tuple(sorted(cidx[s] for s in ag.skills))].append(a)
+    groups = []
+    tpl_ok_cache: dict[frozenset, np.ndarray] = {}
+    for skills, members in sorted(by_skills.items()):
+        comp = np.zeros((len(members), catalog.n_types), dtype=bool)
+        for mi, a in enumerate(members):
+            ag = agents[a]
+            if ag.skills not in tpl_ok_cache:
+                tpl_ok_cache[ag.skills] = np.array(
+                    [ch is None or bool(ch & ag.skills) for ch in catalog.template_channels])
+            avail = np.array([ag.available_on(d) for d in catalog.days])
+            comp[mi] = (tpl_ok_cache[ag.skills][catalog.template] & avail[catalog.day]
+                        & (catalog.start_wall >= ag.earliest) & (catalog.end_wall <= ag.latest))
+        groups.append(Group(skills=skills, members=members, compat=comp))
+    return groups
+
+
+def _fit_minimum_hours(agents: list[Agent], catalog: ShiftCatalog, groups: list[Group]
+                       ) -> list[str]:
+    """Lower minimum hours no schedule can reach (availability); returns warnings."""
+    notes = []
+    for grp in groups:
+        for mi, a in enumerate(grp.members):
+            ag = agents[a]
+            mine = np.flatnonzero(grp.compat[mi])
+            best: dict[int, float] = {}
+            for s in mine:
+                d = int(catalog.day[s])
+                best[d] = max(best.get(d, 0.0), catalog.paid[s] / 60.0)
+            reach = min(ag.max_hours, sum(sorted(best.values(), reverse=True)[:ag.max_days]))
+            need = ag.min_hours * min(1.0, len(catalog.days) / 7.0)
+            if need > reach + 1e-9:
+                notes.append(f"{ag.agent_id} (min {ag.min_hours:g} h, at most {reach:g} h "
+                             f"possible)")
+                ag.min_hours = reach
+    return notes
+
+
+# ---------------------------------------------------------------------------
+# the steps
+# ---------------------------------------------------------------------------
+
+class _Clock:
+    def __init__(self, limit: float | None):
+        self.t0 = time.perf_counter()
+        self.limit = limit
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def until(self, share: float, floor: float = 0.5) -> float | None:
+        if self.limit is None:
+            return None
+        return max(floor, self.limit * share - self.elapsed())
+
+
+def _round_counts(prob_counts: dict[tuple[int, int], float]) -> dict[tuple[int, int], int]:
+    return {k: int(round(v)) for k, v in prob_counts.items() if round(v) > 0}
+
+
+def schedule(requirements: pd.DataFrame, scenario: Scenario,
+             roster: pd.DataFrame | None = None, *, time_limit: float | None = None,
+             gap: float | None = None, solver: str | None = None,
+             progress: Callable[[str], None] | None = None,
+             threads: int | None = None) -> ScheduleResult:
+    """Schedule the roster's agents against the requirements.
+
+    Parameters
+    ----------
+    requirements : DataFrame
+        ``timestamp, channel, agents_required`` (+ ``volume, aht_seconds``
+        for deferred channels); the horizon is the days present.
+    scenario : Scenario
+        Channels, shift templates, contract defaults, weights, solver settings.
+    roster : DataFrame, optional
+        Roster frame; default: the scenario's ``agents.file``.
+    time_limit : float, optional
+        Wall-clock limit for all steps [s]; default ``solver.time_limit_seconds``.
+    gap : float, optional
+        Relative gap to aim for (0-1); default ``solver.gap``.
+    solver : {"highs", "cbc"}, optional
+        Default ``solver.backend``.
+    progress : callable, optional
+        Called with one-line progress messages.
+    threads : int, optional
+        Solver threads (default ``solver.threads``).
+
+    Returns
+    -------
+    ScheduleResult
+
+    Examples
+    --------
+    >>> from wfm.scheduling import schedule
+    >>> res = schedule(requirements, scenario, roster, time_limit=60)  # doctest: +SKIP
+    >>> res.status, round(res.gap, 3)  # doctest: +SKIP
+    ('optimal', 0.004)
+    """
+    say = progress or (lambda _m: None)
+    cfg = scenario.solver
+    time_limit = cfg.time_limit_seconds if time_limit is None else float(time_limit)
+    gap = cfg.gap if gap is None else float(gap)
+    if not (0.0 <= gap < 1.0):
+        raise SchedulingError(f"gap must be in [0, 1), got {gap!r}")
+    if time_limit <= 0:
+        raise SchedulingError(f"time_limit must be > 0 seconds, got {time_limit!r}")
+    solver = check_solver(solver or cfg.backend)
+    threads = threads if threads is not None else cfg.threads
+    weights = scenario.weights
+    clock = _Clock(time_limit)
+    stage_s: dict[str, float] = {}
+    runs: list[dict] = []
+    notes: list[str] = []
+    hit_limit = False
+
+    def record(stage: str, rep: SolveReport) -> None:
+        nonlocal hit_limit
+        hit_limit |= rep.status == "time_limit"
+        runs.append({"stage": stage, "status": rep.status, "objective": rep.objective,
+                     "best_bound": rep.best_bound, "gap": rep.gap, "seconds": rep.seconds,
+                     "solver": rep.solver})
+
+    # -- inputs -------------------------------------------------------------
+    t = time.perf_counter()
+    if roster is None:
+        path = scenario.resolve(scenario.agents.file)
+        if path is None:
+            raise SchedulingError(f"{scenario.source}: no roster given and no [agents] file")
+        from wfm import io as wio
+
+        roster = wio.read_roster(path, scenario)
+        source = str(path)
+    else:
+        source = "roster"
+    agents = parse_roster(roster, scenario, source=source)
+    skill_channels = sorted({s for a in agents for s in a.skills})
+    demand = prepare_demand(requirements, scenario, extra_channels=skill_channels)
+    catalog = expand_shifts(scenario, [d.date() for d in
+                                       pd.DatetimeIndex(demand.grid).normalize().unique()])
+    if len(catalog.grid) != demand.n_intervals:
+        raise SchedulingError("internal: shift grid and demand grid differ")
+    groups = make_groups(agents, catalog, demand.channels)
+    low = _fit_minimum_hours(agents, catalog, groups)
+    if low:
+        notes.append(f"{len(low)} agent(s) cannot reach their minimum hours with their "
+                     f"availability and the templates; lowered for: {', '.join(low[:5])}"
+                     + (" ..." if len(low) > 5 else ""))
+    rest_h = scenario.agents.min_rest_hours
+    stage_s["prepare"] = time.perf_counter() - t
+    say(f"schedule: {len(agents)} agents in {len(groups)} skill groups, "
+        f"{len(catalog.days)} days, {demand.n_intervals} intervals, "
+        f"{len(demand.channels)} channels, {catalog.n_types} shift types")
+
+    # -- step 1: shift counts ----------------------------------------------
+    t = time.perf_counter()
+    prob = build_model(demand, catalog, groups, agents, weights, rest_h)
+    stage_s["build_counts"] = time.perf_counter() - t
+    say(f"step 1/4: shift-count model with {len(prob.wfm.n)} integer and "
+        f"{prob.numVariables() - len(prob.wfm.n)} continuous variables, "
+        f"{prob.numConstraints()} constraints ({stage_s['build_counts']:.1f} s to build)")
+    # The LP relaxation is solved by the interior-point method without
+    # crossover: on this covering structure dual simplex stalls in degenerate
+    # pivots, while IPM needs ~50-90 iterations whatever the size.
+    lp_opts = {"solver": "ipm", "run_crossover": "off"} if solver == "highs" else None
+    rep1 = solve(prob, solver, time_limit=clock.until(STAGE_DEADLINES[0]), mip=False,
+                 threads=threads, options=lp_opts)
+    record("lp_relaxation", rep1)
+    stage_s["lp_relaxation"] = time.perf_counter() - t
+    if rep1.status == "infeasible":
+        raise SchedulingError("internal: the shift-count relaxation is infeasible; please "
+                              "report this with the scenario and roster")
+    lp_value = rep1.objective if rep1.status == "optimal" else None
+    best_bound = lp_value
+    lp_counts = {k: value(v) for k, v in prob.wfm.n.items()}
+    if lp_value is None:
+        notes.append("the LP relaxation stopped at the time limit; its last iterate was "
+                     "rounded and no bound is available")
+    counts = round_counts(lp_counts, catalog)
+    say(f"  LP relaxation: {rep1.status}, bound "
+        f"{'n/a' if lp_value is None else f'{lp_value:,.1f}'} "
+        f"({stage_s['lp_relaxation']:.1f} s); {sum(counts.values())} shifts after rounding")
+    del prob
+
+    # -- step 2: named agents ----------------------------------------------
+    t = time.perf_counter()
+    shifts_of: dict[int, list[int]] = {}
+    n_short = n_extra = 0
+    missed: dict[int, float] = {}
+    sizes = []
+    for g, grp in enumerate(groups):
+        planned = {s: k for (gg, s), k in counts.items() if gg == g}
+        sizes.append(len(grp.members) * max(1, len(planned)))
+    order = sorted(range(len(groups)), key=lambda g: -sizes[g])
+    left_size = float(sum(sizes)) or 1.0
+    for g in order:
+        grp = groups[g]
+        planned = {s: k for (gg, s), k in counts.items() if gg == g}
+        budget = clock.until(STAGE_DEADLINES[2], floor=0.0)
+        lim = None if budget is None else max(2.0, budget * sizes[g] / left_size)
+        left_size -= sizes[g]
+        ga = assign_group(g, grp, planned, catalog, agents, weights, rest_h, solver=solver,
+                          time_limit=lim, gap=gap,
+                          max_priority=float(max(demand.priority[c] for c in grp.skills)))
+        record(f"assign_g{g}", ga.report)
+        shifts_of.update(ga.shifts)
+        n_short += ga.short
+        n_extra += ga.extra
+        missed.update(ga.min_hours_missed)
+    stage_s["assign"] = time.perf_counter() - t
+    say(f"step 2/4: {sum(len(v) for v in shifts_of.values())} shifts assigned to "
+        f"{len(shifts_of)} agents ({n_short:.1f} planned head-hours missing, {n_extra:.1f} "
+        f"added against the plan; "
+        f"{stage_s['assign']:.1f} s)")
+    if missed:
+        notes.append("minimum hours missed by " + ", ".join(
+            f"{agents[a].agent_id} ({h:.1f} h)" for a, h in sorted(missed.items())))
+
+    # -- step 3: breaks and channel allocation ------------------------------
+    t = time.perf_counter()
+    group_of = {a: g for g, grp in enumerate(groups) for a in grp.members}
+    worked: dict[tuple[int, int], int] = defaultdict(int)
+    for a, ss in shifts_of.items():
+        for s in ss:
+            worked[(group_of[a], s)] += 1
+    prob3 = build_break_model(demand, catalog, groups, worked, weights)
+    left = None if time_limit is None else max(1.0, time_limit - clock.elapsed())
+    rep3 = solve(prob3, solver, time_limit=left, gap=gap * 0.25, threads=threads)
+    if not rep3.has_solution:
+        # keep the middle break option of every pool and solve the allocation LP
+        for (g, p), bv in prob3.wfm.breaks.items():
+            k = sum(worked[(g, s)] for s in np.flatnonzero(catalog.pool == p)
+                    if (g, int(s)) in worked)
+            for j, v in enumerate(bv):
+                v.lowBound = v.upBound = k if j == len(bv) // 2 else 0
+        record("breaks_no_solution", rep3)
+        rep3 = solve(prob3, solver, time_limit=max(5.0, left or 5.0), threads=threads)
+        notes.append("break placement found no solution in time; breaks were put in the "
+                     "middle of their windows")
+    record("breaks", rep3)
+    stage_s["breaks"] = time.perf_counter() - t
+    say(f"step 3/4: breaks placed, {rep3.status} ({stage_s['breaks']:.1f} s)")
+
+    # -- step 4: named breaks and channel split -> frames --------------------
+    t = time.perf_counter()
+    frames = _build_frames(demand, catalog, groups, agents, shifts_of, prob3, scenario)
+    stage_s["split"] = time.perf_counter() - t
+
+    # -- objective of the finished schedule ------------------------------------
+    scheduled = frames.pop("scheduled")
+    out = evaluate_coverage(demand, scheduled, weights)
+    cost = agent_cost_factor(agents)
+    labour = 0.0
+    for a, ss in shifts_of.items():
+        for s in ss:
+            labour += weights.labour_cost * float(cost[a]) * catalog.paid[s] / 60.0
+    frames["agent_hours"] = _agent_hours(agents, shifts_of, catalog)
+    pref_total = int(frames["agent_hours"]["preferences_total"].sum())
+    pref_unmet = pref_total - int(frames["agent_hours"]["preferences_met"].sum())
+    terms = dict(out.costs)
+    terms["labour"] = labour
+    terms["preference"] = weights.preference * pref_unmet
+    objective = float(sum(terms.values()))
+    prefs_met = None if pref_total == 0 else 1.0 - pref_unmet / pref_total
+    gap_final = None
+    if best_bound is not None:
+        gap_final = max(0.0, objective - best_bound) / max(abs(objective), 1e-9)
+    elapsed = clock.elapsed()
+    if hit_limit:
+        status = "time_limit"
+    elif gap_final is not None and gap_final <= gap + 1e-9:
+        status = "optimal"
+    else:
+        status = "feasible"
+    unmet_df, summary = _unmet_frames(demand, out)
+    msg = [f"{status}: objective {objective:,.1f}, bound "
+           f"{'n/a' if best_bound is None else f'{best_bound:,.1f}'}, gap "
+           f"{'n/a' if gap_final is None else f'{100 * gap_final:.2f} %'} "
+           f"(requested {100 * gap:g} %), {elapsed:.1f} s with {solver}"]
+    if hit_limit:
+        msg.append(f"a step stopped at the time limit of {time_limit:g} s; this is the best "
+                   f"schedule found")
+    if summary["under_agent_hours"].sum() > 1e-6:
+        worst = summary.sort_values("under_agent_hours", ascending=False).iloc[0]
+        msg.append(f"demand not met: {summary['under_agent_hours'].sum():,.1f} agent-hours "
+                   f"short (most on {worst['channel']}: {worst['under_agent_hours']:,.1f}); "
+                   f"see the unmet frame")
+    msg.extend(notes)
+    stage_s["total"] = elapsed
+    say(f"step 4/4: {len(frames['assignments'])} assignment rows; " + msg[0])
+    return ScheduleResult(
+        status=status, objective=objective, best_bound=best_bound, gap=gap_final,
+        solve_seconds=elapsed, shifts=frames["shifts"], assignments=frames["assignments"],
+        agent_hours=frames["agent_hours"], unmet=unmet_df, message="; ".join(msg),
+        lp_bound=lp_value, preferences_met=prefs_met, stage_seconds=stage_s, summary=summary,
+        objective_terms=terms, stages=pd.DataFrame(runs), solver=solver)
+
+
+# ---------------------------------------------------------------------------
+# output frames
+# ---------------------------------------------------------------------------
+
+def _hhmm(ts: pd.Timestamp) -> str:
+    return f"{ts.hour:02d}:{ts.minute:02d}"
+
+
+def _build_frames(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
+                  agents: list[Agent], shifts_of: dict[int, list[int]], prob3,
+                  scenario: Scenario) -> dict:
+    T = demand.n_intervals
+    t0 = catalog.grid[0]
+    group_of = {a: g for g, grp in enumerate(groups) for a in grp.members}
+    # named break option per (agent, shift type): hand out the option counts
+    by_pool: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    for a in sorted(shifts_of):
+        for s in sorted(shifts_of[a]):
+            by_pool[(group_of[a], int(catalog.pool[s]))].append((a, s))
+    option: dict[tuple[int, int], int] = {}
+    for key, members in by_pool.items():
+        bv = prob3.wfm.breaks.get(key)
+        if bv is None:
+            for m in members:
+                option[m] = 0
+            continue
+        ks = [int(round(value(v))) for v in bv]
+        # members ordered by shift start so that staggered options stay staggered
+        members = sorted(members, key=lambda m: (catalog.start_abs[m[1]], m[0]))
+        seq = [j for j, k in enumerate(ks) for _ in range(k)]
+        if len(seq) != len(members):  # solver rounding: pad/truncate with the busiest option
+            j_big = int(np.argmax(ks)) if ks else 0
+            seq = (seq + [j_big] * len(members))[:len(members)]
+        for m, j in zip(members, seq):
+            option[m] = j
+    # presence per agent and interval
+    shift_rows = []
+    avail: dict[int, dict[int, float]] = defaultdict(dict)   # t -> agent -> share
+    for a in sorted(shifts_of):
+        for s in sorted(shifts_of[a]):
+            p = int(catalog.pool[s])
+            j = option[(a, s)]
+            idx, sh = catalog.presence[s]
+            on = dict(zip(idx.tolist(), sh.tolist()))
+            bidx, bsh = catalog.pool_breaks[p][j]
+            for t, x in zip(bidx.tolist(), bsh.tolist()):
+                on[t] = on.get(t, 0.0) - x
+            for t, x in on.items():
+                if x > 1e-9:
+                    avail[t][a] = avail[t].get(a, 0.0) + x
+            start = t0 + pd.Timedelta(minutes=int(catalog.start_abs[s]))
+            end = t0 + pd.Timedelta(minutes=int(catalog.end_abs[s]))
+            brk = []
+            for b0, mm in zip(catalog.pool_options[p][j], catalog.pool_minutes[p]):
+                bs = t0 + pd.Timedelta(minutes=int(b0))
+                be = bs + pd.Timedelta(minutes=int(mm))
+                brk.append(f"{_hhmm(bs)}-{_hhmm(be)}")
+            shift_rows.append({
+                "agent_id": agents[a].agent_id,
+                "date": catalog.days[int(catalog.day[s])].isoformat(),
+                "start": start, "end": end, "breaks": ";".join(brk),
+                "template": catalog.template_names[int(catalog.template[s])],
+                "paid_hours": catalog.paid[s] / 60.0,
+            })
+    # channel split per group and interval
+    x = prob3.wfm.coverage.x
+    quota: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)
+    for (g, t, c), v in x.items():
+        q = value(v)
+        if q > 1e-9:
+            quota[(g, t)][c] = q
+    C = len(demand.channels)
+    scheduled = np.zeros((C, T))
+    rows_t, rows_a, rows_c, rows_f = [], [], [], []
+    previous: dict[int, int] = {}
+    for t in range(T):
+        present = avail.get(t)
+        if not present:
+            continue
+        per_group: dict[int, dict[int, float]] = defaultdict(dict)
+        for a, sh in present.items():
+            per_group[group_of[a]][a] = min(1.0, sh)
+        for g, pres in per_group.items():
+            grp = groups[g]
+            q = quota.get((g, t), {})
+            total_q = sum(q.values())
+            total_p = sum(pres.values())
+            if total_q > 0:
+                # the solver's allocation sums to the heads present up to its
+                # tolerance; scale it onto the exact presence
+                q = {c: v * total_p / total_q for c, v in q.items()}
+            else:
+                q = {grp.skills[0]: total_p}
+            prof = {a: {c: agents[a].skill_proficiency(demand.channels[c])
+                        for c in grp.skills} for a in pres}
+            split = split_channels(pres, q, list(grp.skills), prof, previous)
+            for a, chans in split.items():
+                for c, f in chans.items():
+                    f = min(f, pres[a])
+                    if f <= 1e-6:
+                        continue
+                    rows_t.append(t)
+                    rows_a.append(agents[a].agent_id)
+                    rows_c.append(demand.channels[c])
+                    rows_f.append(round(f, 6))
+                    scheduled[c, t] += round(f, 6)
+    assignments = pd.DataFrame({
+        "timestamp": catalog.grid[np.asarray(rows_t, dtype=np.int64)],
+        "agent_id": pd.array(rows_a, dtype="str"),
+        "channel": pd.array(rows_c, dtype="str"),
+        "fraction": np.asarray(rows_f, dtype=float),
+    })
+    shifts = pd.DataFrame(shift_rows, columns=["agent_id", "date", "start", "end", "breaks",
+                                               "template", "paid_hours"])
+    if not shifts.empty:
+        shifts = shifts.sort_values(["agent_id", "start"], kind="stable").reset_index(drop=True)
+    return {"shifts": shifts, "assignments": assignments, "scheduled": scheduled}
+
+
+def _agent_hours(agents: list[Agent], shifts_of: dict[int, list[int]],
+                 catalog: ShiftCatalog) -> pd.DataFrame:
+    rows = []
+    for a, ag in enumerate(agents):
+        ss = shifts_of.get(a, [])
+        pm = pt = 0
+        if ag.preferred_start is not None:
+            for s in ss:
+                pt += 1
+                pm += abs(int(catalog.start_wall[s]) - ag.preferred_start) <= \
+                    PREFERRED_START_TOLERANCE_MINUTES
+        worked_days = {int(catalog.day[s]) for s in ss}
+        for d, day in enumerate(catalog.days):
+            if day.weekday() in ag.days_off_wished:
+                pt += 1
+                pm += d not in worked_days
+        rows.append({
+            "agent_id": ag.agent_id, "team": ag.team, "days": len(worked_days),
+            "paid_hours": float(sum(catalog.paid[s] for s in ss) / 60.0),
+            "shift_hours": float(sum(catalog.length[s] for s in ss) / 60.0),
+            "min_hours_week": ag.min_hours, "max_hours_week": ag.max_hours,
+            "max_days_week": ag.max_days, "preferences_met": pm, "preferences_total": pt,
+        })
+    return pd.DataFrame(rows)
+
+
+def _unmet_frames(demand: Demand, out) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ih = demand.interval_hours
+    C, T = out.unmet.shape
+    req = np.where(np.array([demand.is_deferred(c) for c in range(C)])[:, None],
+                   demand.workload, demand.required)
+    ci, ti = np.nonzero(out.unmet > 1e-6)
+    unmet = pd.DataFrame({
+        "timestamp": demand.grid[ti],
+        "channel": pd.array([demand.channels[c] for c in ci], dtype="str"),
+        "required": req[ci, ti], "scheduled": out.scheduled[ci, ti], "unmet": out.unmet[ci, ti],
+    })
+    summary = pd.DataFrame({
+        "channel": demand.channels, "kind": demand.kinds,
+        "required_agent_hours": req.sum(axis=1) * ih,
+        "scheduled_agent_hours": out.scheduled.sum(axis=1) * ih,
+        "under_agent_hours": out.unmet.sum(axis=1) * ih,
+        "over_agent_hours": out.over.sum(axis=1) * ih,
+    })
+    return unmet, summary
+
+
+def horizon_days(requirements: pd.DataFrame, tz: str) -> list[dt.date]:
+    """The local days present in a requirements frame."""
+    ts = pd.to_datetime(requirements["timestamp"], utc=True).dt.tz_convert(tz)
+    return sorted(set(ts.dt.date))

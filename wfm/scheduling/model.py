@@ -1,0 +1,639 @@
+"""The scheduling MILPs (PuLP): shift counts per skill group, then break placement.
+
+Why a decomposition
+-------------------
+One binary per agent x day x shift (with break placement) is 300,000
+binaries for 150 agents and a week; HiGHS finds no feasible point of that
+in two minutes. Agents with the same skills are interchangeable for
+coverage, so the schedule is built in four steps (see :mod:`wfm.scheduling.core`):
+
+1. :func:`build_model` -- *shift counts*. Integer ``n[g, s]``: how many agents
+   of skill group ``g`` work shift type ``s`` (template x day x start x
+   length). Breaks are continuous per break pool and option. Channel
+   allocation ``x[g, t, c]`` (heads of group ``g`` on channel ``c`` in
+   interval ``t``), piecewise-linear under-coverage per channel and
+   interval, over-coverage, and for deferred channels a backlog carried
+   between intervals up to the response-time deadline. Contracts enter as
+   group aggregates that every real schedule satisfies (hours via one
+   continuous hours variable per agent, days, per-day availability, Hall
+   conditions for earliest-start/latest-end windows, rest and
+   consecutive-day cuts), so this model is a *relaxation* of the full
+   problem and its best bound bounds every schedule.
+2. :mod:`wfm.scheduling.assign` -- named agents onto those shifts (per group).
+3. :func:`build_break_model` -- the named shifts fixed, integer break counts
+   per pool and option with the same channel allocation and backlog block.
+4. :mod:`wfm.scheduling.assign` -- each agent's per-interval channel split.
+
+Objective (all terms in agent-hours, weights from
+:class:`wfm.config.SchedulingWeights`)::
+
+    sum_c,t  under_coverage * priority_c * sum_j slope_j * u_j[c,t]   (realtime, concurrent)
+  + sum_c,t  under_coverage * priority_c * m[c,t]      (deferred work past its deadline)
+  + sum_c,t  over_coverage  * o[c,t]                   (heads above need / idle on deferred)
+  + sum_c,t  backlog * B[c,t] * h / response_hours_c   (deferred work waiting)
+  + sum_a    labour_cost * cost_a * paid_hours_a
+  (+ preference * unmet preferences, steps 2 and 4)
+
+``u_j`` are the segments of the shortfall as a share of the requirement
+(``under_coverage_breakpoints``) with increasing slopes
+(``under_coverage_slopes``): one interval 40 % short costs more than four
+intervals 10 % short. ``B`` is the backlog in agent-hours; carrying work for
+its full response time costs ``backlog`` per agent-hour.
+
+Deferred channels: arrivals ``W[t]`` (workload in scheduled agent-intervals
+= volume x AHT / interval / ((1 - shrinkage) x max occupancy)), work done
+``d[t] <= sum_g x[g,t,c]``, written-off work ``m[t]``; ``B[t] = B[t-1] +
+W[t] - d[t] - m[t]`` and ``B[t] <= sum of W over the last D intervals``
+(``D`` = response time in intervals), so no work is older than its
+deadline. Work still in the backlog at the end of the horizon is due after
+it and is not penalised beyond the backlog cost.
+
+Constraint names follow ``cover_voice_2026-11-16T08:15`` (PuLP turns ``-``
+into ``_`` in names).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from wfm.config import SchedulingWeights
+from wfm.scheduling.roster import Agent, week_blocks
+from wfm.scheduling.templates import ShiftCatalog
+
+DEFAULT_BREAKPOINTS = (0.1, 0.25, 0.5)
+DEFAULT_SLOPES = (1.0, 2.0, 4.0, 8.0)
+
+
+@dataclass
+class Demand:
+    """Per-channel demand on the horizon grid, as arrays.
+
+    Attributes
+    ----------
+    grid : DatetimeIndex
+        Interval starts (local), ``T`` of them.
+    channels : list of str
+        Channel names, ``C`` of them.
+    kinds : list of str
+        ``realtime`` | ``concurrent`` | ``deferred`` per channel.
+    priority : ndarray, shape (C,)
+        Under-coverage weight multiplier per channel.
+    required : ndarray, shape (C, T)
+        Heads to schedule (``agents_required``); 0 on deferred channels.
+    workload : ndarray, shape (C, T)
+        Deferred work arriving in each interval [scheduled agent-intervals];
+        0 on other channels.
+    response_hours : ndarray, shape (C,)
+        Response-time target of deferred channels [h]; NaN elsewhere.
+    window : ndarray of int, shape (C,)
+        Intervals a deferred item may wait, including its arrival interval.
+    interval_minutes : int
+        Interval length [min].
+    labels : list of str
+        ``YYYY-MM-DDTHH:MM`` local label per interval (unique; the repeated
+        hour of a fall-back day carries its UTC offset).
+    """
+
+    grid: pd.DatetimeIndex
+    channels: list[str]
+    kinds: list[str]
+    priority: np.ndarray
+    required: np.ndarray
+    workload: np.ndarray
+    response_hours: np.ndarray
+    window: np.ndarray
+    interval_minutes: int
+    labels: list[str] = field(default_factory=list)
+
+    @property
+    def interval_hours(self) -> float:
+        return self.interval_minutes / 60.0
+
+    @property
+    def n_intervals(self) -> int:
+        return len(self.grid)
+
+    def is_deferred(self, c: int) -> bool:
+        return self.kinds[c] == "deferred"
+
+    def backlog_cap(self, c: int) -> np.ndarray:
+        """Largest backlog allowed after each interval [agent-intervals]."""
+        w = self.workload[c]
+        D = int(self.window[c])
+        cs = np.concatenate([[0.0], np.cumsum(w)])
+        t = np.arange(w.size)
+        lo = np.maximum(0, t - D + 2)
+        return cs[t + 1] - cs[lo]
+
+
+@dataclass
+class Group:
+    """Agents with identical skills (interchangeable for coverage)."""
+
+    skills: tuple[int, ...]               # channel indices
+    members: list[int]                    # agent indices
+    types: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    compat: np.ndarray | None = None      # bool (len(members), n_types): may work s
+
+
+def coarsen_demand(demand: Demand, k: int) -> Demand:
+    """Demand on blocks of ``k`` intervals, for the step-1 relaxation.
+
+    Requirements are averaged per block and deferred work summed (in
+    agent-blocks); the deadline window is rounded up to whole blocks plus one
+    (lenient), so every schedule's block averages are feasible. Under- and
+    over-coverage penalties are perspective functions of (requirement,
+    shortfall) -- jointly convex -- so by Jensen's inequality the block
+    penalty of the averages never exceeds the sum of the interval penalties:
+    the coarse model's optimum is a lower bound of the fine one.
+    """
+    if k <= 1:
+        return demand
+    T = demand.n_intervals
+    nb = -(-T // k)
+    pad = nb * k - T
+
+    def blocks(a: np.ndarray) -> np.ndarray:
+        a = np.concatenate([a, np.zeros((a.shape[0], pad))], axis=1) if pad else a
+        return a.reshape(a.shape[0], nb, k)
+
+    counts = np.full(nb, k, dtype=float)
+    if pad:
+        counts[-1] = k - pad
+    required = blocks(demand.required).sum(axis=2) / k
+    workload = blocks(demand.workload).sum(axis=2) / k
+    window = np.array([int(math.ceil(w / k)) + 1 if w > 0 else 0 for w in demand.window])
+    grid = demand.grid[::k]
+    return Demand(grid=grid, channels=demand.channels, kinds=demand.kinds,
+                  priority=demand.priority, required=required, workload=workload,
+                  response_hours=demand.response_hours, window=window,
+                  interval_minutes=demand.interval_minutes * k, labels=interval_labels(grid))
+
+
+def interval_labels(grid: pd.DatetimeIndex) -> list[str]:
+    """Unique ``YYYY-MM-DDTHH:MM`` labels for constraint names."""
+    base = list(grid.strftime("%Y-%m-%dT%H:%M"))
+    seen: set[str] = set()
+    out = []
+    for lab, off in zip(base, grid.strftime("%z")):
+        out.append(lab if lab not in seen else f"{lab}{off}")
+        seen.add(lab)
+    return out
+
+
+def under_segments(weights: SchedulingWeights) -> tuple[np.ndarray, np.ndarray]:
+    """Segment widths (shares of the requirement) and slopes of the under-coverage penalty."""
+    bps = tuple(getattr(weights, "under_coverage_breakpoints", DEFAULT_BREAKPOINTS))
+    slopes = tuple(getattr(weights, "under_coverage_slopes", DEFAULT_SLOPES))
+    edges = np.array((0.0, *bps, 1.0))
+    return np.diff(edges), np.asarray(slopes, dtype=float)
+
+
+def add_soft_shortfall(problem: pulp.LpProblem, name: str, target: float,
+                       widths: np.ndarray, slopes: np.ndarray, weight: float,
+                       objective: dict) -> list[pulp.LpVariable]:
+    """Piecewise-linear shortfall variables below ``target``; returns them.
+
+    The shortfall is split into segments of ``widths * target`` heads with
+    increasing ``slopes``; because the slopes increase, the solver fills the
+    cheap segments first, so the sum is a convex penalty of the shortfall.
+    Each segment's cost ``weight * slope`` is added to ``objective``
+    (a dict variable -> coefficient).
+    """
+    out = []
+    for j, (w, sl) in enumerate(zip(widths, slopes)):
+        v = pulp.LpVariable(f"{name}_s{j}", 0.0, float(w * target))
+        objective[v] = objective.get(v, 0.0) + weight * float(sl)
+        out.append(v)
+    return out
+
+
+@dataclass
+class CoverageBlock:
+    """Variables of the channel allocation / coverage / backlog block."""
+
+    x: dict[tuple[int, int, int], pulp.LpVariable] = field(default_factory=dict)
+    under: dict[tuple[int, int], list[pulp.LpVariable]] = field(default_factory=dict)
+    over: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+    done: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+    backlog: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+    writeoff: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+
+
+def add_coverage(problem: pulp.LpProblem, demand: Demand, groups: list[Group],
+                 active: dict[int, np.ndarray], weights: SchedulingWeights,
+                 objective: dict) -> CoverageBlock:
+    """Channel allocation, coverage rows, backlog and their penalties.
+
+    Parameters
+    ----------
+    active : dict
+        Group index -> intervals in which the group may have heads present.
+
+    Returns
+    -------
+    CoverageBlock
+        ``x[g, t, c]`` exists for each active ``(g, t)`` and skill ``c``; the
+        caller ties ``sum_c x[g, t, c]`` to the heads present.
+    """
+    blk = CoverageBlock()
+    T = demand.n_intervals
+    ih = demand.interval_hours
+    labels = demand.labels
+    by_ct: dict[tuple[int, int], list[pulp.LpVariable]] = defaultdict(list)
+    for g, grp in enumerate(groups):
+        for t in active.get(g, ()):
+            t = int(t)
+            for c in grp.skills:
+                v = pulp.LpVariable(f"x_g{g}_c{c}_t{t}", 0.0)
+                blk.x[(g, t, c)] = v
+                by_ct[(c, t)].append(v)
+    widths, slopes = under_segments(weights)
+    w_over = weights.over_coverage * ih
+    for c, ch in enumerate(demand.channels):
+        w_under = weights.under_coverage * float(demand.priority[c]) * ih
+        if not demand.is_deferred(c):
+            req = demand.required[c]
+            for t in range(T):
+                xs = by_ct.get((c, t), [])
+                r = float(req[t])
+                if not xs and r <= 0:
+                    continue
+                terms = {v: 1.0 for v in xs}
+                if r > 0:
+                    segs = add_soft_shortfall(problem, f"under_{ch}_{t}", r, widths, slopes,
+                                              w_under, objective)
+                    blk.under[(c, t)] = segs
+                    for v in segs:
+                        terms[v] = 1.0
+                if xs:
+                    o = pulp.LpVariable(f"over_{ch}_{t}", 0.0)
+                    objective[o] = w_over
+                    blk.over[(c, t)] = o
+                    terms[o] = -1.0
+                problem.addConstraint(pulp.LpConstraint(
+                    pulp.LpAffineExpression(terms), pulp.LpConstraintEQ,
+                    f"cover_{ch}_{labels[t]}", r))
+            continue
+        work = demand.workload[c]
+        cap = demand.backlog_cap(c)
+        resp = float(demand.response_hours[c])
+        w_back = weights.backlog * ih * ih / resp
+        prev = None
+        for t in range(T):
+            xs = by_ct.get((c, t), [])
+            if xs:
+                d = pulp.LpVariable(f"done_{ch}_{t}", 0.0)
+                o = pulp.LpVariable(f"over_{ch}_{t}", 0.0)
+                objective[o] = w_over
+                blk.done[(c, t)] = d
+                blk.over[(c, t)] = o
+                terms = {v: 1.0 for v in xs}
+                terms[d] = -1.0
+                terms[o] = -1.0
+                problem.addConstraint(pulp.LpConstraint(
+                    pulp.LpAffineExpression(terms), pulp.LpConstraintEQ,
+                    f"work_{ch}_{labels[t]}", 0.0))
+            else:
+                d = None
+            w = float(work[t])
+            if prev is None and d is None and w <= 0:
+                continue  # nothing has arrived yet
+            B = pulp.LpVariable(f"backlog_{ch}_{t}", 0.0, max(0.0, float(cap[t])))
+            objective[B] = w_back
+            m = pulp.LpVariable(f"late_{ch}_{t}", 0.0)
+            objective[m] = w_under
+            blk.backlog[(c, t)] = B
+            blk.writeoff[(c, t)] = m
+            terms = {B: 1.0, m: 1.0}
+            if prev is not None:
+                terms[prev] = -1.0
+            if d is not None:
+                terms[d] = 1.0
+            problem.addConstraint(pulp.LpConstraint(
+                pulp.LpAffineExpression(terms), pulp.LpConstraintEQ,
+                f"cover_{ch}_{labels[t]}", w))
+            prev = B
+    return blk
+
+
+def agent_cost_factor(agents: list[Agent]) -> np.ndarray:
+    """Hourly cost of each agent relative to the roster mean (1.0 without costs)."""
+    cost = np.array([a.hourly_cost for a in agents], dtype=float)
+    mean = cost.mean() if cost.size else 1.0
+    return cost / mean if mean > 0 else np.ones_like(cost)
+
+
+@dataclass
+class CountModel:
+    """Handles of :func:`build_model` (attached as ``problem.wfm``)."""
+
+    n: dict[tuple[int, int], pulp.LpVariable]
+    breaks: dict[tuple[int, int], list[pulp.LpVariable]]
+    hours: dict[tuple[int, int], pulp.LpVariable]
+    coverage: CoverageBlock
+    objective_terms: dict
+
+
+def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
+                agents: list[Agent], weights: SchedulingWeights, min_rest_hours: float,
+                name: str = "wfm_shift_counts") -> pulp.LpProblem:
+    """Step 1: the shift-count MILP (a relaxation of the full schedule).
+
+    Parameters
+    ----------
+    demand : Demand
+    catalog : ShiftCatalog
+    groups : list of Group
+        Skill groups with ``compat`` filled (see :func:`wfm.scheduling.core.make_groups`).
+    agents : list of Agent
+    weights : SchedulingWeights
+    min_rest_hours : float
+        Minimum rest between two shifts of one agent [h].
+
+    Returns
+    -------
+    LpProblem
+        With ``problem.wfm`` a :class:`CountModel` holding the variables.
+    """
+    prob = pulp.LpProblem(name, pulp.LpMinimize)
+    obj: dict = {}
+    T = catalog.n_intervals
+    nd = len(catalog.days)
+    cost = agent_cost_factor(agents)
+    rest = int(round(min_rest_hours * 60))
+    n_vars: dict[tuple[int, int], pulp.LpVariable] = {}
+    brk_vars: dict[tuple[int, int], list[pulp.LpVariable]] = {}
+    h_vars: dict[tuple[int, int], pulp.LpVariable] = {}
+    active: dict[int, np.ndarray] = {}
+    avail = np.array([[a.available_on(d) for d in catalog.days] for a in agents], dtype=bool)
+    pres_rows: list[tuple[int, dict]] = []
+
+    for g, grp in enumerate(groups):
+        comp = grp.compat                     # members x types
+        ub = comp.sum(axis=0)
+        types = np.flatnonzero(ub > 0)
+        grp.types = types
+        if types.size == 0:
+            continue
+        # heads present = sum of shifts covering t minus those on break
+        pres: dict[int, dict] = defaultdict(dict)
+        fixed_brk: dict[int, dict] = defaultdict(dict)
+        pool_members: dict[int, list[int]] = defaultdict(list)
+        cover_mask = np.zeros(T, dtype=bool)
+        for s in types:
+            v = pulp.LpVariable(f"n_g{g}_s{s}", 0, int(ub[s]), cat=pulp.LpInteger)
+            n_vars[(g, int(s))] = v
+            for t, x in zip(*catalog.presence[s]):
+                pres[int(t)][v] = float(x)
+            cover_mask[catalog.presence[s][0]] = True
+            pool_members[int(catalog.pool[s])].append(int(s))
+        for p, members in pool_members.items():
+            opts = catalog.pool_breaks[p]
+            if len(opts) == 1:
+                idx, sh = opts[0]
+                for s in members:
+                    v = n_vars[(g, s)]
+                    for t, x in zip(idx, sh):
+                        fixed_brk[int(t)][v] = fixed_brk[int(t)].get(v, 0.0) + float(x)
+                continue
+            bv = [pulp.LpVariable(f"brk_g{g}_p{p}_k{k}", 0.0) for k in range(len(opts))]
+            brk_vars[(g, p)] = bv
+            terms = {v: 1.0 for v in bv}
+            for s in members:
+                terms[n_vars[(g, s)]] = -1.0
+            prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms),
+                                                 pulp.LpConstraintEQ, f"breaks_g{g}_p{p}", 0))
+            for v, (idx, sh) in zip(bv, opts):
+                for t, x in zip(idx, sh):
+                    fixed_brk[int(t)][v] = fixed_brk[int(t)].get(v, 0.0) + float(x)
+        act = np.flatnonzero(cover_mask)
+        active[g] = act
+        pres_rows.append((g, {"pres": pres, "brk": fixed_brk, "act": act}))
+
+    cov = add_coverage(prob, demand, groups, active, weights, obj)
+
+    for g, rows in pres_rows:
+        grp = groups[g]
+        fixed_brk, act = rows["brk"], rows["act"]
+        pres = rows["pres"]
+        for t in act:
+            t = int(t)
+            cterms = {cov.x[(g, t, c)]: 1.0 for c in grp.skills}
+            for v, x in pres.get(t, {}).items():
+                cterms[v] = cterms.get(v, 0.0) - x
+            for v, x in fixed_brk.get(t, {}).items():
+                cterms[v] = cterms.get(v, 0.0) + x
+            prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(cterms),
+                                                 pulp.LpConstraintEQ, f"cap_g{g}_t{t}", 0))
+
+        # contracts, aggregated over the group's members
+        members = grp.members
+        comp = grp.compat
+        types = grp.types
+        for bi, (bdays, share) in enumerate(week_blocks(nd)):
+            in_blk = types[np.isin(catalog.day[types], bdays)]
+            if in_blk.size == 0:
+                continue
+            terms = {n_vars[(g, int(s))]: catalog.paid[s] / 60.0 for s in in_blk}
+            day_terms = {n_vars[(g, int(s))]: 1.0 for s in in_blk}
+            day_cap = 0
+            for mi, a in enumerate(members):
+                ag = agents[a]
+                my = in_blk[comp[mi, in_blk]]
+                my_days = len(set(catalog.day[my].tolist()))
+                dmax = min(ag.max_days, my_days)
+                day_cap += dmax
+                longest = (np.sort(catalog.paid[my])[::-1][:1].sum() / 60.0) if my.size else 0.0
+                hmax = min(ag.max_hours, dmax * longest)
+                hmin = min(ag.min_hours * share, hmax)
+                hv = pulp.LpVariable(f"hours_a{a}_w{bi}", hmin, hmax)
+                h_vars[(a, bi)] = hv
+                obj[hv] = obj.get(hv, 0.0) + weights.labour_cost * float(cost[a])
+                terms[hv] = -1.0
+            prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms),
+                                                 pulp.LpConstraintEQ, f"hours_g{g}_w{bi}", 0))
+            prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(day_terms),
+                                                 pulp.LpConstraintLE, f"days_g{g}_w{bi}",
+                                                 day_cap))
+        for d in range(nd):
+            on_d = types[catalog.day[types] == d]
+            if on_d.size == 0:
+                continue
+            able = comp[:, on_d]                  # members x types of the day
+            who = able.any(axis=1)
+            prob.addConstraint(pulp.LpConstraint(
+                pulp.LpAffineExpression({n_vars[(g, int(s))]: 1.0 for s in on_d}),
+                pulp.LpConstraintLE, f"oneshift_g{g}_d{d}", int(who.sum())))
+            # Hall conditions: shifts outside one member class's compatible set
+            # need members that can work at least one of them.
+            classes = {tuple(r) for r in able[who]}
+            if len(classes) > 1:
+                for ci, cls in enumerate(sorted(classes)):
+                    outside = ~np.asarray(cls, dtype=bool)
+                    if not outside.any():
+                        continue
+                    rhs = int((able[:, outside].any(axis=1)).sum())
+                    prob.addConstraint(pulp.LpConstraint(
+                        pulp.LpAffineExpression({n_vars[(g, int(s))]: 1.0
+                                                 for s in on_d[outside]}),
+                        pulp.LpConstraintLE, f"hall_g{g}_d{d}_c{ci}", rhs))
+        # rest: one agent cannot work a shift ending at or after tau on day d and
+        # one starting before tau + rest on a later day
+        for d in range(nd - 1):
+            on_d = types[catalog.day[types] == d]
+            if on_d.size == 0:
+                continue
+            ends = np.unique(catalog.end_abs[on_d])
+            for d2 in range(d + 1, min(nd, d + 3)):
+                on_d2 = types[catalog.day[types] == d2]
+                if on_d2.size == 0:
+                    continue
+                seen: set[tuple[int, int]] = set()
+                who = int((avail[members][:, [d, d2]].any(axis=1)).sum())
+                for tau in ends:
+                    late = on_d[catalog.end_abs[on_d] >= tau]
+                    early = on_d2[catalog.start_abs[on_d2] < tau + rest]
+                    if late.size == 0 or early.size == 0:
+                        continue
+                    key = (late.size, early.size)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    t_ = {n_vars[(g, int(s))]: 1.0 for s in late}
+                    t_.update({n_vars[(g, int(s))]: 1.0 for s in early})
+                    prob.addConstraint(pulp.LpConstraint(
+                        pulp.LpAffineExpression(t_), pulp.LpConstraintLE,
+                        f"rest_g{g}_d{d}_d{d2}_{int(tau)}", who))
+        # consecutive days
+        kmin = min(agents[a].max_consecutive for a in members)
+        if kmin + 1 <= nd:
+            for d0 in range(0, nd - kmin):
+                win = list(range(d0, d0 + kmin + 1))
+                in_w = types[np.isin(catalog.day[types], win)]
+                rhs = sum(min(agents[a].max_consecutive, len(win),
+                              int(avail[a, win].sum())) for a in members)
+                prob.addConstraint(pulp.LpConstraint(
+                    pulp.LpAffineExpression({n_vars[(g, int(s))]: 1.0 for s in in_w}),
+                    pulp.LpConstraintLE, f"consec_g{g}_d{d0}", rhs))
+
+    prob.setObjective(pulp.LpAffineExpression(obj))
+    prob.wfm = CountModel(n=n_vars, breaks=brk_vars, hours=h_vars, coverage=cov,
+                          objective_terms=obj)
+    return prob
+
+
+@dataclass
+class BreakModel:
+    """Handles of :func:`build_break_model` (attached as ``problem.wfm``)."""
+
+    breaks: dict[tuple[int, int], list[pulp.LpVariable]]
+    fixed: dict[tuple[int, int], int]
+    coverage: CoverageBlock
+
+
+def build_break_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
+                      worked: dict[tuple[int, int], int], weights: SchedulingWeights,
+                      name: str = "wfm_breaks") -> pulp.LpProblem:
+    """Step 3: break placement and channel allocation for fixed named shifts.
+
+    Parameters
+    ----------
+    worked : dict
+        ``(group, shift type) -> number of agents`` of the final assignment.
+
+    Returns
+    -------
+    LpProblem
+        Integer break counts per group, pool and option
+        (``problem.wfm.breaks``; pools with a single option are in
+        ``problem.wfm.fixed``), plus the coverage block.
+    """
+    prob = pulp.LpProblem(name, pulp.LpMinimize)
+    obj: dict = {}
+    T = catalog.n_intervals
+    present = np.zeros((len(groups), T))
+    pools: dict[tuple[int, int], int] = defaultdict(int)
+    for (g, s), k in worked.items():
+        if k <= 0:
+            continue
+        idx, sh = catalog.presence[s]
+        present[g, idx] += k * sh
+        pools[(g, int(catalog.pool[s]))] += k
+    brk_vars: dict[tuple[int, int], list[pulp.LpVariable]] = {}
+    fixed: dict[tuple[int, int], int] = {}
+    brk_terms: dict[tuple[int, int], dict] = defaultdict(dict)
+    for (g, p), k in sorted(pools.items()):
+        opts = catalog.pool_breaks[p]
+        if len(opts) == 1:
+            fixed[(g, p)] = k
+            idx, sh = opts[0]
+            present[g, idx] -= k * sh
+            continue
+        bv = [pulp.LpVariable(f"brk_g{g}_p{p}_k{j}", 0, k, cat=pulp.LpInteger)
+              for j in range(len(opts))]
+        brk_vars[(g, p)] = bv
+        prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression({v: 1.0 for v in bv}),
+                                             pulp.LpConstraintEQ, f"breaks_g{g}_p{p}", k))
+        for v, (idx, sh) in zip(bv, opts):
+            for t, x in zip(idx, sh):
+                brk_terms[(g, int(t))][v] = float(x)
+    active = {}
+    for g in range(len(groups)):
+        tt = set(np.flatnonzero(present[g] > 1e-9).tolist())
+        tt |= {t for (gg, t) in brk_terms if gg == g}
+        active[g] = np.array(sorted(tt), dtype=np.int64)
+    cov = add_coverage(prob, demand, groups, active, weights, obj)
+    for g, grp in enumerate(groups):
+        for t in active[g]:
+            t = int(t)
+            terms = {cov.x[(g, t, c)]: 1.0 for c in grp.skills}
+            terms.update(brk_terms.get((g, t), {}))
+            rhs = float(present[g, t])
+            prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms),
+                                                 pulp.LpConstraintEQ, f"cap_g{g}_t{t}",
+                                                 rhs if abs(rhs) > 1e-9 else 0.0))
+    prob.setObjective(pulp.LpAffineExpression(obj) if obj else pulp.LpAffineExpression())
+    prob.wfm = BreakModel(breaks=brk_vars, fixed=fixed, coverage=cov)
+    return prob
+
+
+def value(v: pulp.LpVariable | None) -> float:
+    """Solution value of ``v`` (0.0 for None or an unset value)."""
+    if v is None:
+        return 0.0
+    x = v.varValue
+    return 0.0 if x is None or not math.isfinite(x) else float(x)
+
+
+def round_counts(lp_counts: dict[tuple[int, int], float], catalog: ShiftCatalog
+                 ) -> dict[tuple[int, int], int]:
+    """Integer shift counts from fractional ones by cumulative rounding.
+
+    Within each (group, day, template, length) the shift types are ordered by
+    start and the running sum is rounded, so every integer shift lies within
+    one start step of fractional mass it replaces and each family's total
+    changes by less than one.
+    """
+    fam: dict[tuple, list[tuple[int, int, float]]] = defaultdict(list)
+    for (g, s), x in lp_counts.items():
+        fam[(g, int(catalog.day[s]), int(catalog.template[s]), int(catalog.length[s]))].append(
+            (int(catalog.start_abs[s]), s, x))
+    out: dict[tuple[int, int], int] = {}
+    for (g, *_), items in fam.items():
+        items.sort()
+        cum = 0.0
+        prev = 0
+        for _, s, x in items:
+            cum += max(0.0, x)
+            r = int(math.floor(cum + 0.5 + 1e-9))
+            if r > prev:
+                out[(g, s)] = r - prev
+            prev = max(prev, r)
+    return out

@@ -1,0 +1,254 @@
+"""Solve a PuLP model with a solver chosen by name; report status, bound and gap.
+
+``"highs"`` runs HiGHS in-process through :class:`pulp.HiGHS` (``highspy``),
+the default; ``"cbc"`` runs the CBC command-line solver through
+:class:`pulp.COIN_CMD` (Debian's ``coinor-cbc``) or, where only that is
+present, PuLP's bundled :class:`pulp.PULP_CBC_CMD`. Both are checked with
+``available()`` before use.
+
+Examples
+--------
+>>> import pulp
+>>> p = pulp.LpProblem("tiny", pulp.LpMinimize)
+>>> x = pulp.LpVariable("x", 0, 10, cat="Integer")
+>>> p += x
+>>> p += x >= 2.5, "at_least"
+>>> solve(p, "highs").status, x.value()
+('optimal', 3.0)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+
+import pulp
+
+from wfm.errors import SchedulingError
+
+SOLVERS = ("highs", "cbc")
+
+
+@dataclass
+class SolveReport:
+    """Outcome of one solver run.
+
+    Attributes
+    ----------
+    status : str
+        ``optimal`` (within the requested gap), ``feasible`` (a solution, gap
+        not proven), ``time_limit`` (stopped by the time limit; see
+        ``has_solution``) or ``infeasible``.
+    objective : float or None
+        Objective of the returned solution.
+    best_bound : float or None
+        Best proven lower bound (minimisation).
+    gap : float or None
+        ``(objective - best_bound) / max(|objective|, 1e-9)``.
+    seconds : float
+        Wall-clock time of the solver call [s].
+    solver : str
+        ``highs`` or ``cbc``.
+    has_solution : bool
+        Whether variable values hold a feasible solution.
+    """
+
+    status: str
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    seconds: float
+    solver: str
+    has_solution: bool
+
+
+def _cbc_solver_class() -> type | None:
+    for cls in (pulp.COIN_CMD, pulp.PULP_CBC_CMD):
+        try:
+            if cls(msg=False).available():
+                return cls
+        except Exception:  # noqa: BLE001 - a broken install simply is not available
+            continue
+    return None
+
+
+def available_solvers() -> list[str]:
+    """Names of the solvers usable on this machine, in preference order."""
+    out = []
+    if pulp.HiGHS(msg=False).available():
+        out.append("highs")
+    if _cbc_solver_class() is not None:
+        out.append("cbc")
+    return out
+
+
+def check_solver(name: str | None) -> str:
+    """Validate a solver name and check that it is installed.
+
+    Raises
+    ------
+    SchedulingError
+        Unknown name (listing the valid ones) or solver not available.
+    """
+    name = (name or "highs").lower()
+    if name not in SOLVERS:
+        raise SchedulingError(f"unknown solver {name!r}; expected one of {list(SOLVERS)}")
+    if name not in available_solvers():
+        hint = ("install highspy" if name == "highs" else
+                "install CBC, e.g. 'apt-get install coinor-cbc' or 'pip install pulp[cbc]'")
+        raise SchedulingError(f"solver {name!r} is not available on this machine ({hint}); "
+                              f"available: {available_solvers()}")
+    return name
+
+
+def _rel_gap(obj: float | None, bound: float | None) -> float | None:
+    if obj is None or bound is None or not math.isfinite(obj) or not math.isfinite(bound):
+        return None
+    return max(0.0, obj - bound) / max(abs(obj), 1e-9)
+
+
+def _is_mip(problem: pulp.LpProblem, mip: bool) -> bool:
+    return mip and any(v.cat == pulp.LpInteger for v in problem.variables())
+
+
+def _solve_highs(problem: pulp.LpProblem, time_limit: float | None, gap: float | None,
+                 msg: bool, threads: int | None, mip: bool, options: dict | None
+                 ) -> SolveReport:
+    import highspy
+
+    kwargs = dict(options or {})
+    if not mip:
+        kwargs["mip"] = False
+    solver = pulp.HiGHS(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads, **kwargs)
+    t = time.perf_counter()
+    problem.solve(solver)
+    seconds = time.perf_counter() - t
+    h = problem.solverModel
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    S = highspy.HighsModelStatus
+    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    obj = float(info.objective_function_value) if has_sol else None
+    is_mip = _is_mip(problem, mip)
+    if is_mip:
+        bound = float(info.mip_dual_bound)
+        if not math.isfinite(bound):
+            bound = None
+    else:
+        bound = obj if ms == S.kOptimal else None
+    if ms == S.kOptimal:
+        status = "optimal"
+        if bound is None:
+            bound = obj
+    elif ms in (S.kInfeasible, S.kUnboundedOrInfeasible):
+        status, has_sol = "infeasible", False
+    elif ms in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt):
+        status = "time_limit"
+    elif has_sol:
+        status = "feasible"
+    else:
+        raise SchedulingError(f"HiGHS stopped without a solution: {h.modelStatusToString(ms)}")
+    return SolveReport(status, obj, bound, _rel_gap(obj, bound), seconds, "highs", has_sol)
+
+
+_CBC_NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+
+
+def _solve_cbc(problem: pulp.LpProblem, time_limit: float | None, gap: float | None,
+               msg: bool, threads: int | None, mip: bool, options: dict | None
+               ) -> SolveReport:
+    cls = _cbc_solver_class()
+    fd, log_path = tempfile.mkstemp(suffix=".log", prefix="wfm_cbc_")
+    os.close(fd)
+    try:
+        extra = [k if v is None else f"{k} {v}" for k, v in (options or {}).items()]
+        solver = cls(msg=False, mip=mip, timeLimit=time_limit, gapRel=gap, threads=threads,
+                     logPath=log_path, options=extra)
+        t = time.perf_counter()
+        problem.solve(solver)
+        seconds = time.perf_counter() - t
+        with open(log_path, encoding="utf-8", errors="replace") as f:
+            log = f.read()
+    finally:
+        os.unlink(log_path)
+    if msg:
+        print(log)
+    is_mip = _is_mip(problem, mip)
+    sol_status = problem.sol_status
+    has_sol = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    stopped = bool(re.search(r"Result - Stopped on (time|iterations|nodes)", log)) or \
+        "Stopped on time" in log
+    if problem.status == pulp.LpStatusInfeasible or "Result - Problem proven infeasible" in log:
+        return SolveReport("infeasible", None, None, None, seconds, "cbc", False)
+    obj = pulp.value(problem.objective) if has_sol else None
+    obj = float(obj) if obj is not None else None
+    bound = None
+    if is_mip:
+        m = re.search(r"Lower bound:\s*" + _CBC_NUM, log)
+        if m:
+            bound = float(m.group(1))
+        elif not stopped and has_sol:
+            bound = obj  # "Optimal solution found" prints no separate bound
+        if bound is None:
+            m = re.findall(r"best possible " + _CBC_NUM, log)
+            if m:
+                bound = float(m[-1])
+    elif has_sol and not stopped:
+        bound = obj
+    if stopped:
+        status = "time_limit"
+    elif problem.status == pulp.LpStatusOptimal and has_sol:
+        status = "optimal"
+    elif has_sol:
+        status = "feasible"
+    else:
+        raise SchedulingError(f"CBC stopped without a solution (status "
+                              f"{pulp.LpStatus[problem.status]})")
+    return SolveReport(status, obj, bound, _rel_gap(obj, bound), seconds, "cbc", has_sol)
+
+
+def solve(problem: pulp.LpProblem, solver: str = "highs", time_limit: float | None = None,
+          gap: float | None = None, msg: bool = False, threads: int | None = None,
+          mip: bool = True, options: dict | None = None) -> SolveReport:
+    """Solve ``problem`` in place and report the outcome.
+
+    Parameters
+    ----------
+    problem : LpProblem
+        A minimisation problem; variable values are set on return.
+    solver : {"highs", "cbc"}
+        Solver by name.
+    time_limit : float, optional
+        Wall-clock limit [s].
+    gap : float, optional
+        Relative MIP gap to stop at (0-1).
+    msg : bool
+        Print the solver's own log.
+    threads : int, optional
+        Solver threads.
+    mip : bool
+        False solves the LP relaxation (integer variables continuous).
+    options : dict, optional
+        Solver-specific options: HiGHS option names and values (e.g.
+        ``{"solver": "ipm", "run_crossover": "off"}``); for CBC, command-line
+        options as ``{name: value}`` (``None`` for a flag).
+
+    Returns
+    -------
+    SolveReport
+
+    Raises
+    ------
+    SchedulingError
+        Unknown or unavailable solver, or a solver failure without solution.
+    """
+    name = check_solver(solver)
+    if time_limit is not None:
+        time_limit = max(0.1, float(time_limit))
+    if name == "highs":
+        return _solve_highs(problem, time_limit, gap, msg, threads, mip, options)
+    return _solve_cbc(problem, time_limit, gap, msg, threads, mip, options)
