@@ -63,8 +63,10 @@ st.dataframe(data.compare_kpis(plan.kpis, outcome.kpis), hide_index=True, key="w
 
 ch = st.selectbox("Channel", channels, key="wi_channel")
 left, right = st.columns(2)
-limit = max(float(pd.concat([plan.coverage["gap"], outcome.coverage["gap"]]).abs().max()),
-            0.5)
+# the channel's own symmetric scale, the same on both sides so colours compare
+both = pd.concat([plan.coverage.loc[plan.coverage["channel"] == ch, "gap"],
+                  outcome.coverage.loc[outcome.coverage["channel"] == ch, "gap"]])
+limit = max(float(both.abs().max()) if len(both) else 1.0, 1.0)
 with left:
     st.markdown("**Baseline**")
     st.altair_chart(charts.gap_heatmap(plan.coverage, ch, limit, interval),

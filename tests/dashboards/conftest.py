@@ -19,7 +19,6 @@ pytest.importorskip("streamlit")
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # `dashboards` is a folder of the checkout, not installed
     sys.path.insert(0, str(REPO))
-APP = REPO / "dashboards" / "app.py"
 HORIZON_START = dt.date(2026, 11, 16)  # the Monday after the sample history ends
 
 TINY_SCENARIO = f"""
