@@ -251,9 +251,9 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
                                                          weights, rest, widen, short_weight,
                                                          neighbour)
         left = None if time_limit is None else \
-            max(1.0, time_limit - (time.perf_counter() - t_start))
+            max(0.3, time_limit - (time.perf_counter() - t_start))
         if left is not None and neighbour > 0:
-            left = max(1.0, 0.7 * left)  # keep time for the fallbacks
+            left = max(0.3, 0.7 * left)  # keep time for the fallbacks
         rep = solve(prob, solver, time_limit=left, gap=gap)
         if not rep.has_solution and neighbour > 0:
             # too little time for the neighbourhood: planned shift types only

@@ -53,7 +53,9 @@ from wfm.scheduling.templates import ShiftCatalog, expand_shifts
 
 #: Share of the time limit by which each step should be done (the LP
 #: relaxation, step 1, step 2; step 3 gets the rest).
-STAGE_DEADLINES = (0.45, 0.45, 0.75)
+STAGE_DEADLINES = (0.35, 0.5, 0.8)
+#: Step 1 is solved as a MILP (not LP + rounding) up to this many integer variables.
+MIP_MAX_INTEGERS = 1500
 
 
 @dataclass
@@ -386,10 +388,11 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     say(f"step 1/4: shift-count model with {len(prob.wfm.n)} integer and "
         f"{prob.numVariables() - len(prob.wfm.n)} continuous variables, "
         f"{prob.numConstraints()} constraints ({stage_s['build_counts']:.1f} s to build)")
-    # The LP relaxation is solved by the interior-point method without
-    # crossover: on this covering structure dual simplex stalls in degenerate
-    # pivots, while IPM needs ~50-90 iterations whatever the size.
-    lp_opts = {"solver": "ipm", "run_crossover": "off"} if solver == "highs" else None
+    # The LP relaxation is solved by the interior-point method: on this
+    # covering structure dual simplex stalls in degenerate pivots, while IPM
+    # needs ~50-90 iterations whatever the size. Crossover then gives a vertex,
+    # which rounds far better than the centre of the optimal face.
+    lp_opts = {"solver": "ipm", "run_crossover": "on"} if solver == "highs" else None
     rep1 = solve(prob, solver, time_limit=clock.until(STAGE_DEADLINES[0]), mip=False,
                  threads=threads, options=lp_opts)
     record("lp_relaxation", rep1)
@@ -407,6 +410,20 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     say(f"  LP relaxation: {rep1.status}, bound "
         f"{'n/a' if lp_value is None else f'{lp_value:,.1f}'} "
         f"({stage_s['lp_relaxation']:.1f} s); {sum(counts.values())} shifts after rounding")
+    if len(prob.wfm.n) <= MIP_MAX_INTEGERS:
+        # small enough to solve the counts exactly (the MILP's bound is also tighter)
+        t = time.perf_counter()
+        rep_m = solve(prob, solver, time_limit=clock.until(STAGE_DEADLINES[1]), gap=gap * 0.5,
+                      threads=threads)
+        record("shift_counts", rep_m)
+        stage_s["shift_counts"] = time.perf_counter() - t
+        if rep_m.has_solution:
+            counts = _round_counts({k: value(v) for k, v in prob.wfm.n.items()})
+        if rep_m.best_bound is not None and (best_bound is None
+                                              or rep_m.best_bound > best_bound):
+            best_bound = rep_m.best_bound
+        say(f"  shift-count MILP: {rep_m.status}, bound {best_bound or float('nan'):,.1f} "
+            f"({stage_s['shift_counts']:.1f} s)")
     del prob
 
     # -- step 2: named agents ----------------------------------------------
@@ -424,7 +441,7 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
         grp = groups[g]
         planned = {s: k for (gg, s), k in counts.items() if gg == g}
         budget = clock.until(STAGE_DEADLINES[2], floor=0.0)
-        lim = None if budget is None else max(2.0, budget * sizes[g] / left_size)
+        lim = None if budget is None else max(0.5, budget * sizes[g] / left_size)
         left_size -= sizes[g]
         ga = assign_group(g, grp, planned, catalog, agents, weights, rest_h, solver=solver,
                           time_limit=lim, gap=gap,
@@ -621,14 +638,16 @@ def _build_frames(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             split = split_channels(pres, q, list(grp.skills), prof, previous)
             for a, chans in split.items():
                 for c, f in chans.items():
-                    f = min(f, pres[a])
+                    # truncate to 1e-6 so that written fractions never add up
+                    # to more than the time on shift
+                    f = math.floor(min(f, pres[a]) * 1e6) / 1e6
                     if f <= 1e-6:
                         continue
                     rows_t.append(t)
                     rows_a.append(agents[a].agent_id)
                     rows_c.append(demand.channels[c])
-                    rows_f.append(round(f, 6))
-                    scheduled[c, t] += round(f, 6)
+                    rows_f.append(f)
+                    scheduled[c, t] += f
     assignments = pd.DataFrame({
         "timestamp": catalog.grid[np.asarray(rows_t, dtype=np.int64)],
         "agent_id": pd.array(rows_a, dtype="str"),
