@@ -74,8 +74,8 @@ left, right = st.columns([1, 1])
 with left:
     st.subheader("Worst intervals")
     worst = data.worst_gaps(cov, n=10)
-    shown = worst.round(2).assign(
-        timestamp=pd.DatetimeIndex(worst["timestamp"]).strftime("%a %d.%m. %H:%M"))
+    shown = worst.assign(
+        timestamp=pd.DatetimeIndex(worst["timestamp"]).strftime("%a %d.%m. %H:%M")).round(2)
     st.dataframe(shown, hide_index=True, key="worst_table")
     st.caption("Per channel and interval, most agents short first.")
 with right:
