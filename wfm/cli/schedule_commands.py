@@ -51,7 +51,9 @@ def schedule_cmd(
                    progress=progress)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
-        "shifts": wio.write_frame(res.shifts, out / "shifts.csv", "shifts"),
+        # contract columns only (template and paid hours are in agent_hours/result)
+        "shifts": wio.write_frame(res.shifts[["agent_id", "date", "start", "end", "breaks"]],
+                                  out / "shifts.csv", "shifts"),
         "assignments": wio.write_frame(res.assignments, out / "assignments.csv",
                                        "assignments"),
         "agent_hours": wio.write_frame(res.agent_hours, out / "agent_hours.csv"),
