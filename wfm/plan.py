@@ -391,8 +391,6 @@ def run_plan(
         selection=selection, simulation=sim_df, schedule=sched,
     )
     _write_plan(result, report_text, getattr(sched, "agent_hours", None))
-    if progress:
-        progress(f"plan written to {out_dir}")
     return result
 
 

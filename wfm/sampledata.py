@@ -594,6 +594,20 @@ earliest_after_start_minutes = 180
 latest_after_start_minutes = 300
 
 [[shift_templates]]
+name = "night"            # social media, e-mail and bot hand-offs arrive around the clock
+start_earliest = "21:30"
+start_latest = "22:30"
+start_step_minutes = 30
+lengths_hours = [8.0]
+days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+channels = ["social", "email", "chatbot_handoff"]
+[[shift_templates.breaks]]
+minutes = 30
+paid = false
+earliest_after_start_minutes = 180
+latest_after_start_minutes = 300
+
+[[shift_templates]]
 name = "part_time"
 start_earliest = "07:00"
 start_latest = "17:00"

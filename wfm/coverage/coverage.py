@@ -41,6 +41,10 @@ KPI_COLUMNS = [
     "under_staffed_hours", "over_staffed_hours", "unplanned_hours",
 ]
 
+#: An interval counts as under target when its service level is more than this
+#: below the target (0-1); see :func:`kpis`.
+UNDER_TARGET_TOLERANCE = 0.005
+
 _REQ_NEEDED = ("timestamp", "channel", "volume", "agents_required")
 _ASG_NEEDED = ("timestamp", "agent_id", "channel", "fraction")
 
@@ -239,7 +243,8 @@ def kpis(coverage_df: pd.DataFrame, requirements: pd.DataFrame | None,
         Columns ``KPI_COLUMNS``: ``volume`` [contacts], volume-weighted
         ``service_level`` (0-1) and ``abandonment`` (0-1), volume-weighted
         ``asa_seconds`` [s], ``occupancy`` (0-1, workload over net agents),
-        ``share_intervals_under_target`` (0-1, among intervals with volume),
+        ``share_intervals_under_target`` (0-1, among intervals with volume; more
+        than UNDER_TARGET_TOLERANCE below the target),
         ``required_hours``, ``scheduled_hours``, ``under_staffed_hours``
         (sum of shortfalls ``max(-gap, 0)`` x interval length),
         ``over_staffed_hours`` [agent-hours] and ``unplanned_hours``
@@ -283,7 +288,9 @@ def kpis(coverage_df: pd.DataFrame, requirements: pd.DataFrame | None,
         gap = d["gap"].to_numpy(float)
         has_vol = vol0 > 0
         tgt = d["channel"].map(targets).to_numpy(float)
-        under = has_vol & np.isfinite(sl) & (sl < tgt - 1e-9)
+        # Half a percentage point of tolerance: a schedule that meets the fractional
+        # requirement exactly sits at the target, and rounding must not count as a miss.
+        under = has_vol & np.isfinite(sl) & (sl < tgt - UNDER_TARGET_TOLERANCE)
         # the overall ASA and occupancy leave out deferred channels (waits of hours)
         rt = (d["channel"].map(kinds).isin(["realtime", "concurrent"]).to_numpy()
               if name == "all" else np.ones(len(d), bool))

@@ -28,6 +28,9 @@ _WEEKDAY_ALIASES.update({"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 
                          "friday": 4, "saturday": 5, "sunday": 6})
 
 
+#: Sentinel for 'no latest end': later than any shift can end (two days).
+NO_LATEST_END = 2 * 1440
+
 @dataclass
 class Agent:
     """One agent's contract, availability and preferences (times in minutes)."""
@@ -38,7 +41,9 @@ class Agent:
     max_hours: float
     max_days: int
     earliest: int = 0                 # wall-clock minute a shift may start from
-    latest: int = 1440                # wall-clock minute a shift must end by
+    # Wall-clock minute (after the start day's midnight) a shift must end by; with no
+    # latest_end in the roster, overnight shifts (ending after 24:00) are allowed.
+    latest: int = NO_LATEST_END
     unavailable_dates: frozenset[dt.date] = frozenset()
     unavailable_weekdays: frozenset[int] = frozenset()
     proficiency: dict[str, float] = field(default_factory=dict)
@@ -217,7 +222,7 @@ def parse_roster(roster: pd.DataFrame, scenario: Scenario, source: str = "roster
         agents.append(Agent(
             agent_id=aid, skills=frozenset(skills), min_hours=lo, max_hours=hi,
             max_days=int(days), earliest=earliest if earliest is not None else 0,
-            latest=latest if latest is not None else 1440, unavailable_dates=frozenset(dates),
+            latest=latest if latest is not None else NO_LATEST_END, unavailable_dates=frozenset(dates),
             unavailable_weekdays=frozenset(wdays), proficiency=prof,
             preferred_start=_hhmm(rec.get("preferred_start"), row, "preferred_start", source),
             days_off_wished=frozenset(wished), max_consecutive=int(cons), hourly_cost=cost,
