@@ -98,7 +98,8 @@ FRAME_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "shifts": (("agent_id", "date", "start", "end", "breaks"), ()),
     "assignments": (("timestamp", "agent_id", "channel", "fraction"), ()),
     "coverage": (("timestamp", "channel", "required", "scheduled", "gap", "service_level"),
-                 ()),
+                 ("volume", "aht_seconds", "agents_net", "asa_seconds", "occupancy",
+                  "abandonment", "requirement_missing")),
     "roster": (("agent_id", "skills", "min_hours_week", "max_hours_week", "max_days_week"),
                ("earliest_start", "latest_end", "unavailable", "proficiency",
                 "preferred_start", "days_off_wished", "max_consecutive_days", "hourly_cost",
@@ -812,6 +813,25 @@ def _check_series_frame(df: pd.DataFrame, kind: str, ctx: _Ctx) -> pd.DataFrame:
     elif kind == "coverage":
         for c in ("required", "scheduled"):
             out[c] = _numeric(df[c], c, ctx, lo=0.0, expected="a number of agents >= 0")
+        # The extras wfm.coverage writes: numbers, NaN where undefined (e.g. no volume).
+        for c, expected, inf in (("volume", "contacts >= 0", False),
+                                 ("aht_seconds", "a time >= 0 [s]", False),
+                                 ("agents_net", "a number of agents >= 0", False),
+                                 ("asa_seconds", "a time >= 0 [s] (inf: never answered)", True),
+                                 ("occupancy", "a share >= 0", False),
+                                 ("abandonment", "a share between 0 and 1", False)):
+            if c in df.columns:
+                out[c] = _numeric(df[c], c, ctx, nullable=True, lo=0.0,
+                                  hi=1.0 if c == "abandonment" else None,
+                                  expected=expected, allow_inf=inf)
+        if "requirement_missing" in df.columns:
+            flag = df["requirement_missing"].astype(str).str.strip().str.lower()
+            bad = ~flag.isin(["true", "false", "1", "0"])
+            if bad.any():
+                rep.error("not_boolean", "requirement_missing is not true/false",
+                          column="requirement_missing", rows=ctx.rows(bad.to_numpy()),
+                          expected="true or false")
+            out["requirement_missing"] = flag.isin(["true", "1"]).to_numpy()
         out["gap"] = _numeric(df["gap"], "gap", ctx, expected="a number of agents")
         out["service_level"] = _numeric(df["service_level"], "service_level", ctx,
                                         nullable=True, lo=0.0, hi=1.0,
