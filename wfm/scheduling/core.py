@@ -3,11 +3,15 @@
 The schedule is built in four steps (the formulation is in
 :mod:`wfm.scheduling.model`):
 
-1. shift counts per skill group and shift type (MILP, a relaxation of the
-   full problem whose best bound is reported as ``best_bound``; its LP
-   relaxation is ``lp_bound``);
-2. named agents onto those shifts under their contracts (one MILP per
-   skill group, with a repair pass);
+1. shift counts per skill group and shift type: the LP relaxation of a
+   model that is itself a relaxation of the full problem (interior point +
+   crossover), so its optimum ``lp_bound`` bounds every schedule; counts by
+   cumulative rounding, or by solving the MILP exactly when it has at most
+   :data:`MIP_MAX_INTEGERS` integer variables (its bound then tightens
+   ``best_bound``);
+2. named agents onto shifts near the planned ones under their contracts (one
+   MILP per skill group matching the plan's hourly presence, with a greedy
+   fallback and a minimum-hours repair);
 3. break placement and channel allocation for the named shifts (MILP);
 4. each agent's per-interval channel split.
 

@@ -19,7 +19,11 @@ coverage, so the schedule is built in four steps (see :mod:`wfm.scheduling.core`
    conditions for earliest-start/latest-end windows, rest and
    consecutive-day cuts), so this model is a *relaxation* of the full
    problem and its best bound bounds every schedule.
-2. :mod:`wfm.scheduling.assign` -- named agents onto those shifts (per group).
+   In practice its LP relaxation is solved (interior point: dual simplex
+   stalls on this degenerate covering structure) and rounded, except for
+   small instances where the MILP is solved outright.
+2. :mod:`wfm.scheduling.assign` -- named agents onto shifts near the planned
+   ones (per group, matching the planned hourly presence).
 3. :func:`build_break_model` -- the named shifts fixed, integer break counts
    per pool and option with the same channel allocation and backlog block.
 4. :mod:`wfm.scheduling.assign` -- each agent's per-interval channel split.
