@@ -33,7 +33,7 @@ def _code(cell) -> str:
 def test_notebooks_exist():
     names = {p.name for p in NOTEBOOKS}
     assert {"01_forecasting.ipynb", "02_staffing.ipynb",
-            "03_scheduling_and_coverage.ipynb"} & names, names
+            "03_scheduling_and_coverage.ipynb"} <= names, names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
