@@ -12,22 +12,60 @@ from wfm.cli._app import command, fail, progress
 @command("sample-data")
 def sample_data(
     out_dir: Path = typer.Argument(..., help="folder to write the sample center into"),
-    seed: int = typer.Option(None, "--seed", help="random seed (default: the bundled sample's)"),
+    seed: int = typer.Option(None, "--seed", min=0,
+                             help="random seed (default: the bundled sample's)"),
     years: float = typer.Option(2.0, "--years", min=0.02, max=10.0,
-                                help="years of 15-minute history ending 2026-11-15"),
+                                help="years of history ending 2026-11-15"),
     history_format: str = typer.Option("parquet", "--format",
-                                       help="history file format: parquet, csv.gz or csv"),
+                                       help="history file format: parquet, csv.gz or csv "
+                                            "(single site only)"),
+    sites: int = typer.Option(None, "--sites", min=1, max=200,
+                              help="write a synthetic multi-site group of this many sites "
+                                   "(time zones of Europe, the Americas and Asia-Pacific) "
+                                   "instead of the single sample center"),
+    queues_per_site: int = typer.Option(None, "--queues-per-site", min=1, max=50,
+                                        help="queues per site (default 15; with --sites)"),
+    interval: int = typer.Option(None, "--interval",
+                                 help="interval minutes: 15, 30 or 60 (default 15; with "
+                                      "--sites)"),
+    agents_per_site: int = typer.Option(None, "--agents-per-site", min=1, max=10_000,
+                                        help="roster size of every site (default: sized to "
+                                             "the site's queues; with --sites)"),
 ) -> None:
     """Generate the sample contact center: history, roster.csv, scenario.toml, README.md.
 
-    Deterministic: the same seed gives the same files.
+    With --sites: a synthetic multi-site group instead (scenario.toml with
+    [[sites]], a hive-partitioned Parquet history/ folder, rosters/<site>.csv,
+    README.md). Deterministic: the same seed gives the same files.
     """
-    from wfm.sampledata import DEFAULT_SEED, generate
+    from wfm.sampledata import DEFAULT_SEED
 
-    if history_format not in ("parquet", "csv.gz", "csv"):
-        fail(f"--format must be one of parquet, csv.gz, csv; got {history_format!r}")
-    path = generate(out_dir, seed=DEFAULT_SEED if seed is None else seed, years=years,
-                    history_format=history_format, progress=progress)
+    if sites is None:
+        given = [name for name, v in (("--queues-per-site", queues_per_site),
+                                      ("--interval", interval),
+                                      ("--agents-per-site", agents_per_site)) if v is not None]
+        if given:
+            fail(f"{', '.join(given)}: only for a multi-site group; add --sites N")
+        from wfm.sampledata import generate
+
+        if history_format not in ("parquet", "csv.gz", "csv"):
+            fail(f"--format must be one of parquet, csv.gz, csv; got {history_format!r}")
+        path = generate(out_dir, seed=DEFAULT_SEED if seed is None else seed, years=years,
+                        history_format=history_format, progress=progress)
+        typer.echo(str(path))
+        return
+    from wfm.samplegroup import generate_group
+
+    if history_format != "parquet":
+        fail(f"--format {history_format} is for the single site; a group's history is a "
+             "partitioned Parquet dataset")
+    if interval is not None and interval not in (15, 30, 60):
+        fail(f"--interval must be 15, 30 or 60; got {interval}")
+    path = generate_group(out_dir, sites=sites,
+                          queues_per_site=15 if queues_per_site is None else queues_per_site,
+                          years=years, interval_minutes=15 if interval is None else interval,
+                          agents_per_site=agents_per_site,
+                          seed=DEFAULT_SEED if seed is None else seed, progress=progress)
     typer.echo(str(path))
 
 
