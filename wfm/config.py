@@ -543,3 +543,153 @@ def apply_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
         node[parts[-1]] = value
     return scenario_from_dict(data, source=f"{scenario.source} (with overrides)",
                               base_dir=scenario.base_dir)
+
+
+# -- multi-site groups ------------------------------------------------------
+class Group(_Model):
+    """``[group]``: the name of a multi-site group."""
+
+    name: str = Field("Contact-center group", description="display name of the group")
+
+
+_GROUP_KEYS = ("group", "sites")
+_SITE_NAME_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``: tables merge key by key, everything else replaces."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+class GroupScenario:
+    """Several sites planned together: one :class:`Scenario` per site.
+
+    A group file is a scenario TOML whose top-level sections are defaults
+    shared by every site and whose ``[[sites]]`` entries each hold a partial
+    scenario (its own ``[sites.site]``, ``[[sites.channels]]``,
+    ``[sites.agents]``, ...) merged over those defaults: tables merge key by
+    key, lists (channels, shift templates, special days) replace. An entry
+    may also say ``file = "amsterdam.toml"`` to take a site scenario from its
+    own file (merged the same way, inline keys last). A file without
+    ``[[sites]]`` is a group of one site, so every scenario is a group.
+
+    Attributes
+    ----------
+    name : str
+        The group's display name.
+    sites : dict[str, Scenario]
+        Site name -> its complete, validated scenario (file order).
+    multi_site : bool
+        True when the file lists ``[[sites]]``: frames then carry a ``site`` column.
+    defaults : Scenario
+        The shared sections alone (for group-wide settings such as the forecast).
+    """
+
+    def __init__(self, name: str, sites: dict[str, Scenario], multi_site: bool,
+                 defaults: Scenario, source: str = "<scenario>"):
+        self.name = name
+        self.sites = sites
+        self.multi_site = multi_site
+        self.defaults = defaults
+        self.source = source
+
+    @property
+    def site_names(self) -> list[str]:
+        return list(self.sites)
+
+    def site(self, name: str) -> Scenario:
+        """The scenario of site ``name``; a :class:`ConfigError` lists valid names."""
+        try:
+            return self.sites[name]
+        except KeyError:
+            raise ConfigError(f"{self.source}: unknown site {name!r}; expected one of "
+                              f"{self.site_names}") from None
+
+    def __repr__(self) -> str:
+        return f"GroupScenario({self.name!r}, sites={self.site_names})"
+
+
+def _read_toml(p: Path, what: str = "scenario") -> dict[str, Any]:
+    if not p.is_file():
+        raise ConfigError(f"{p}: {what} file not found")
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{p}: not valid TOML: {err}") from None
+
+
+def group_from_dict(data: dict[str, Any], source: str = "<scenario>",
+                    base_dir: Path | str | None = None) -> GroupScenario:
+    """Validate a (possibly multi-site) scenario given as a dict; see :class:`GroupScenario`.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, the site and every bad field.
+    """
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    defaults_data = {k: v for k, v in data.items() if k not in _GROUP_KEYS}
+    try:
+        group = Group.model_validate(data.get("group", {}))
+    except ValidationError as err:
+        raise ConfigError(_format_errors(f"{source} [group]", err, data.get("group"))) from None
+    entries = data.get("sites")
+    defaults = scenario_from_dict(defaults_data, source=source, base_dir=base)
+    if entries is None:
+        return GroupScenario(group.name, {defaults.site.name: defaults}, False, defaults,
+                             source)
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{source}: field 'sites' must be a non-empty list of "
+                          "[[sites]] tables")
+    sites: dict[str, Scenario] = {}
+    for i, entry in enumerate(entries):
+        where = f"{source} sites[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a [[sites]] table, found {entry!r}")
+        entry = dict(entry)
+        merged = defaults_data
+        site_base = base
+        file = entry.pop("file", None)
+        if file is not None:
+            fp = Path(file) if Path(file).is_absolute() else base / file
+            own = _read_toml(fp, "site scenario")
+            merged = _deep_merge(merged, own)
+            where = f"{where} ({fp})"
+        merged = _deep_merge(merged, entry)
+        name = merged.get("site", {}).get("name") if isinstance(merged.get("site"), dict) \
+            else None
+        if not name:
+            raise ConfigError(f"{where}: field 'site.name' is required for every site of a "
+                              "group (it is the value of the 'site' column)")
+        where = f"{source} sites[{i}] {name!r}"
+        bad = set(str(name)) - _SITE_NAME_OK
+        if bad:
+            raise ConfigError(f"{where}: field 'site.name' = {name!r} may only hold letters, "
+                              f"digits, '_', '-' and '.'; found {sorted(bad)}")
+        if name in sites:
+            raise ConfigError(f"{where}: field 'site.name': duplicate site {name!r}; "
+                              "site names must be unique")
+        sites[name] = scenario_from_dict(merged, source=where, base_dir=site_base)
+    return GroupScenario(group.name, sites, True, defaults, source)
+
+
+def load_group(path: Path | str) -> GroupScenario:
+    """Load a scenario TOML as a group of sites (one site when it lists no ``[[sites]]``).
+
+    Examples
+    --------
+    >>> from wfm.config import load_group
+    >>> from wfm.sampledata import sample_scenario_path
+    >>> g = load_group(sample_scenario_path())
+    >>> g.multi_site, len(g.sites)
+    (False, 1)
+    """
+    p = Path(path)
+    data = _read_toml(p)
+    return group_from_dict(data, source=str(p), base_dir=p.resolve().parent)

@@ -1140,6 +1140,20 @@ def validate_frame(df: pd.DataFrame, kind: str | None = None,
                      interval_minutes=interval_minutes, gaps=gaps, row_unit=row_unit)[1]
 
 
+def check_frame(df: pd.DataFrame, kind: str | None = None,
+                scenario: Scenario | None = None, *, source: str = "<frame>",
+                **kw: Any) -> tuple[pd.DataFrame | None, ValidationReport]:
+    """Validate an in-memory frame and return ``(parsed frame or None, report)``.
+
+    Like :func:`load_frame` for a frame already in memory (e.g. one site's
+    slice of a partitioned dataset); keywords as :func:`validate_frame`.
+    """
+    return _validate(df, kind, scenario, source=source,
+                     column_map=kw.get("column_map"), tz=kw.get("tz"),
+                     interval_minutes=kw.get("interval_minutes"),
+                     gaps=kw.get("gaps", "error"), row_unit=kw.get("row_unit", "row"))
+
+
 def _validate(df: pd.DataFrame, kind: str | None, scenario: Scenario | None, *, source: str,
               column_map: Mapping[str, str] | None, tz: str | None,
               interval_minutes: int | None, gaps: str,

@@ -193,7 +193,7 @@ def apply_what_if(forecast: pd.DataFrame, scenario: Scenario,
 class PlanResult:
     """Everything one plan run produced (also written to ``out_dir``)."""
 
-    out_dir: Path
+    out_dir: Path | None
     forecast: pd.DataFrame
     requirements: pd.DataFrame
     shifts: pd.DataFrame
@@ -209,6 +209,7 @@ class PlanResult:
     selection: pd.DataFrame | None = None
     simulation: pd.DataFrame | None = None
     schedule: Any = None
+    validation: str = ""
 
 
 def horizon_dates(scenario: Scenario, history: pd.DataFrame | None) -> tuple[dt.date, int]:
@@ -272,16 +273,45 @@ def run_plan(
     time_limit: float | None = None,
     simulate: bool = False,
     replications: int = 10,
+    backtest: bool = True,
+    executor: Any = None,
     progress: Progress | None = None,
 ) -> PlanResult:
     """Run every stage and write the results into ``out_dir``.
+
+    :func:`compute_plan` does the work; this writes its result. Parameters
+    as :func:`compute_plan`, plus ``out_dir``: the output folder, replaced
+    atomically when the run succeeds.
+    """
+    result = compute_plan(
+        scenario, history=history, forecast=forecast, requirements=requirements,
+        what_if=what_if, time_limit=time_limit, simulate=simulate,
+        replications=replications, backtest=backtest, executor=executor, progress=progress)
+    result.out_dir = Path(out_dir)
+    _write_plan(result, result.validation, getattr(result.schedule, "agent_hours", None))
+    return result
+
+
+def compute_plan(
+    scenario: Scenario,
+    *,
+    history: pd.DataFrame | None = None,
+    forecast: pd.DataFrame | None = None,
+    requirements: pd.DataFrame | None = None,
+    what_if: WhatIf | None = None,
+    time_limit: float | None = None,
+    simulate: bool = False,
+    replications: int = 10,
+    backtest: bool = True,
+    executor: Any = None,
+    progress: Progress | None = None,
+) -> PlanResult:
+    """Run every stage of one site's plan and return the frames (nothing is written).
 
     Parameters
     ----------
     scenario : Scenario
         The scenario; its ``data.history`` and ``agents.file`` are read.
-    out_dir : path
-        Output folder; replaced atomically when the run succeeds.
     history, forecast, requirements : DataFrame, optional
         Skip the stages up to the one given (e.g. a forecast from elsewhere).
     what_if : WhatIf, optional
@@ -292,6 +322,12 @@ def run_plan(
         Also run the multi-skill simulation of the schedule.
     replications : int
         Simulation replications.
+    backtest : bool
+        Compare the forecast models in a backtest and pick per channel (slower);
+        False uses the default model (see :func:`wfm.forecast.run_forecast`).
+    executor : wfm.parallel.Executor, optional
+        Runs the forecast of each channel as its own task (serially, on a
+        local process pool or on Dask); default: serially in this process.
     progress : callable, optional
         Receives one line per stage event.
     """
@@ -299,9 +335,9 @@ def run_plan(
     from wfm import io as wio
     from wfm import scheduling, staffing
 
-    out_dir = Path(out_dir)
     what_if = what_if or WhatIf()
     stages = _Stages(progress)
+    run_backtest = backtest
     backtest = selection = None
     report_text = ""
 
@@ -330,10 +366,16 @@ def run_plan(
 
             def _forecast() -> pd.DataFrame:
                 nonlocal backtest, selection
-                from wfm.forecast import run_forecast
-                res = run_forecast(hist, scenario, horizon_days=horizon_days,
-                                   model=scenario.forecast.model, backtest=True,
-                                   progress=progress)
+                if executor is not None and executor.kind != "serial":
+                    from wfm.group import forecast_channels
+                    res = forecast_channels(hist, scenario, horizon_days=horizon_days,
+                                            backtest=run_backtest, executor=executor,
+                                            progress=progress)
+                else:
+                    from wfm.forecast import run_forecast
+                    res = run_forecast(hist, scenario, horizon_days=horizon_days,
+                                       model=scenario.forecast.model, backtest=run_backtest,
+                                       progress=progress)
                 backtest, selection = res.backtest, res.selection
                 return res.forecast
 
@@ -383,15 +425,13 @@ def run_plan(
         scen, what_if=what_if, kpis=kpis_df, worst=worst, schedule=sched,
         selection=selection, backtest=backtest, stages=stage_df, validation=report_text,
     )
-    result = PlanResult(
-        out_dir=out_dir, forecast=fc, requirements=req, shifts=sched.shifts,
+    return PlanResult(
+        out_dir=None, forecast=fc, requirements=req, shifts=sched.shifts,
         assignments=sched.assignments, coverage=coverage_df, kpis=kpis_df,
         worst_gaps=worst, stages=stage_df, schedule_status=sched.status,
         schedule_gap=sched.gap, summary=summary, backtest=backtest,
-        selection=selection, simulation=sim_df, schedule=sched,
+        selection=selection, simulation=sim_df, schedule=sched, validation=report_text,
     )
-    _write_plan(result, report_text, getattr(sched, "agent_hours", None))
-    return result
 
 
 def _fmt_pct(x: Any) -> str:
@@ -445,39 +485,51 @@ def _num(x: Any) -> str:
 
 
 def _write_plan(result: PlanResult, validation: str, agent_hours: pd.DataFrame | None) -> None:
-    from wfm import io as wio
-
     out = result.out_dir
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        frames = {
-            "forecast": (result.forecast, "forecast"),
-            "requirements": (result.requirements, "requirements"),
-            "shifts": (result.shifts, "shifts"),
-            "assignments": (result.assignments, "assignments"),
-            "coverage": (result.coverage, "coverage"),
-        }
-        for key, (df, kind) in frames.items():
-            if df is not None and not df.empty:
-                wio.write_frame(df, tmp / PLAN_FILES[key], kind)
-        extras = {"kpis": result.kpis, "worst_gaps": result.worst_gaps,
-                  "stages": result.stages, "backtest": result.backtest,
-                  "selection": result.selection, "simulation": result.simulation,
-                  "agent_hours": agent_hours}
-        for key, df in extras.items():
-            if df is not None and not df.empty:
-                df.to_csv(tmp / PLAN_FILES[key], index=False)
-        (tmp / PLAN_FILES["summary"]).write_text(result.summary, encoding="utf-8")
-        if validation:
-            (tmp / PLAN_FILES["history_report"]).write_text(validation, encoding="utf-8")
-        from wfm.charts import coverage_lines_png, gap_heatmap_png
-        coverage_lines_png(result.coverage, tmp / PLAN_FILES["chart_coverage"])
-        gap_heatmap_png(result.coverage, tmp / PLAN_FILES["chart_heatmap"])
+        write_plan_files(result, tmp, validation, agent_hours)
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def write_plan_files(result: PlanResult, folder: Path, validation: str = "",
+                     agent_hours: pd.DataFrame | None = None, charts: bool = True) -> None:
+    """Write every frame, ``summary.md`` and the charts of ``result`` into ``folder``.
+
+    Not atomic by itself: callers write into a temporary folder and swap it in.
+    """
+    from wfm import io as wio
+
+    tmp = Path(folder)
+    tmp.mkdir(parents=True, exist_ok=True)
+    frames = {
+        "forecast": (result.forecast, "forecast"),
+        "requirements": (result.requirements, "requirements"),
+        "shifts": (result.shifts, "shifts"),
+        "assignments": (result.assignments, "assignments"),
+        "coverage": (result.coverage, "coverage"),
+    }
+    for key, (df, kind) in frames.items():
+        if df is not None and not df.empty:
+            wio.write_frame(df, tmp / PLAN_FILES[key], kind)
+    extras = {"kpis": result.kpis, "worst_gaps": result.worst_gaps,
+              "stages": result.stages, "backtest": result.backtest,
+              "selection": result.selection, "simulation": result.simulation,
+              "agent_hours": agent_hours}
+    for key, df in extras.items():
+        if df is not None and not df.empty:
+            df.to_csv(tmp / PLAN_FILES[key], index=False)
+    (tmp / PLAN_FILES["summary"]).write_text(result.summary, encoding="utf-8")
+    if validation:
+        (tmp / PLAN_FILES["history_report"]).write_text(validation, encoding="utf-8")
+    if charts:
+        from wfm.charts import coverage_lines_png, gap_heatmap_png
+        coverage_lines_png(result.coverage, tmp / PLAN_FILES["chart_coverage"])
+        gap_heatmap_png(result.coverage, tmp / PLAN_FILES["chart_heatmap"])
 
 
 def _swap_in(tmp: Path, out: Path) -> None:

@@ -38,21 +38,47 @@ def plan_cmd(
              "e.g. voice:chat:0.1."),
     simulate: bool = typer.Option(False, "--simulate",
                                   help="Also simulate the schedule (multi-skill routing)."),
+    no_backtest: bool = typer.Option(
+        False, "--no-backtest", help="Skip the forecast model comparison (faster)."),
+    executor: str = typer.Option(
+        "serial", "--executor", "-e",
+        help="Where the forecast series and the sites run: serial (this process), local "
+             "(a process pool on this machine) or dask (a Dask cluster)."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", min=1,
+        help="Processes of the local pool / workers of the Dask LocalCluster "
+             "(default: CPU cores)."),
+    scheduler_address: Optional[str] = typer.Option(
+        None, "--scheduler-address",
+        help="Dask scheduler tcp://HOST:PORT of a running cluster; without it "
+             "--executor dask starts a LocalCluster."),
 ) -> None:
     """Run the whole chain: validate history, forecast, requirements, schedule, coverage.
 
     Writes every frame, summary.md and PNG charts into OUT. With no options it
-    plans the bundled sample contact center.
+    plans the bundled sample contact center. A multi-site scenario ([[sites]])
+    is planned site by site: OUT then holds the group frames with a site
+    column, failures.csv, summary.md and one plan folder per site in
+    OUT/sites/.
     """
     from wfm import io as wio
-    from wfm.config import load_scenario
+    from wfm.config import load_group
+    from wfm.parallel import Executor
     from wfm.plan import ChannelShift, WhatIf, run_plan
 
     if scenario is None:
         from wfm.sampledata import sample_scenario_path
         scenario = sample_scenario_path()
         progress(f"using the bundled sample scenario {scenario}")
-    scen = load_scenario(scenario)
+    ex = Executor(executor, workers=workers, address=scheduler_address)
+    group = load_group(scenario)
+    if group.multi_site:
+        _plan_group(group, out, ex, forecast=forecast, requirements=requirements,
+                    time_limit=time_limit, simulate=simulate, backtest=not no_backtest,
+                    what_if=(volume_factor, aht_factor, shrinkage, service_target,
+                             shift_volume))
+        return
+    scen = group.defaults
     what_if = WhatIf(
         volume_factor=volume_factor, aht_factor=aht_factor, shrinkage=shrinkage,
         service_level_target=service_target,
@@ -61,8 +87,35 @@ def plan_cmd(
     fc = wio.read_frame(forecast, "forecast", scen) if forecast else None
     req = wio.read_frame(requirements, "requirements", scen) if requirements else None
     result = run_plan(scen, out, forecast=fc, requirements=req, what_if=what_if,
-                      time_limit=time_limit, simulate=simulate, progress=progress)
+                      time_limit=time_limit, simulate=simulate, backtest=not no_backtest,
+                      executor=ex, progress=progress)
     typer.echo(_console_summary(result))
+
+
+def _plan_group(group, out: Path, ex, *, forecast, requirements, time_limit, simulate,
+                backtest, what_if) -> None:
+    from wfm.cli._app import fail
+    from wfm.group import run_group_plan
+
+    if forecast is not None or requirements is not None:
+        fail("--forecast and --requirements are for single-site scenarios; a multi-site "
+             "plan forecasts every site's series itself")
+    if what_if != (1.0, 1.0, None, None, None):
+        fail("the what-if options are for single-site scenarios; run them on a site's "
+             "scenario")
+    res = run_group_plan(group, out, executor=ex, time_limit=time_limit, simulate=simulate,
+                         backtest=backtest, progress=progress)
+    typer.echo(f"plan of {len(res.sites)}/{len(group.sites)} sites written to {out} "
+               f"({res.executor})")
+    if not res.failures.empty:
+        typer.echo(f"{len(res.failures)} failure(s) (see failures.csv):")
+        for r in res.failures.itertuples():
+            what = f"{r.site}/{r.channels}" if r.channels else r.site
+            typer.echo(f"  {r.stage} {what}: {r.error_type}: {r.message}")
+    typer.echo("time per stage: " + ", ".join(
+        f"{r.stage} {r.seconds:.1f}s" for r in res.stages.itertuples()))
+    if not res.failures.empty:
+        raise typer.Exit(4)
 
 
 def _console_summary(result) -> str:
