@@ -363,3 +363,20 @@ def test_cli_refuses_a_folder_with_other_files(tmp_path: Path):
     assert res.exit_code == 2
     assert "folder is not empty" in res.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.slow
+def test_full_size_group_is_fast(tmp_path: Path):
+    """20 sites x 15 queues x 2 years of 15-minute intervals (~21 M rows) in well under 2 min."""
+    import time
+
+    import pyarrow.parquet as pq
+
+    t0 = time.perf_counter()
+    path = sg.generate_group(tmp_path / "g", sites=20, queues_per_site=15, years=2.0)
+    elapsed = time.perf_counter() - t0
+    files = sorted((path.parent / "history").glob("site=*/channel=*/part-0.parquet"))
+    assert len(files) == 300
+    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    assert rows == 300 * 735 * 96  # 105 weeks; the DST days of each zone cancel out
+    assert elapsed < 60.0, f"{elapsed:.1f} s"
