@@ -93,7 +93,7 @@ CHATBOT_MIN_QUEUES = 6
 SHRINKAGE = 0.30
 MAX_OCCUPANCY = 0.85
 #: 8-hour shifts cannot follow every intraday peak: roster hours above the net need.
-ROSTER_SLACK = 1.10
+ROSTER_SLACK = 1.15
 HISTORY_FOLDER = "history"
 ROSTER_FOLDER = "rosters"
 
