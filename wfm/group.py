@@ -330,6 +330,89 @@ def _split_frame(frame: pd.DataFrame, group: GroupScenario, names: list[str],
                 last[name] = parsed.max().tz_convert(sc.site.timezone)
 
 
+# -- the forecast stage -------------------------------------------------------------
+@dataclasses.dataclass
+class GroupForecast:
+    """Per-site forecasts of a group, what failed, and the validation warnings."""
+
+    sites: dict[str, Any]
+    failures: pd.DataFrame
+    warnings: dict[str, list[str]]
+    tasks: int
+
+    @property
+    def forecast(self) -> pd.DataFrame:
+        """Every site's forecast, one frame with a ``site`` column (local ISO timestamps)."""
+        return _stack({n: r.forecast for n, r in self.sites.items()})
+
+
+def forecast_group(group: GroupScenario, *, executor: Executor | None = None,
+                   runner: Runner | None = None, history: Any = None,
+                   backtest: bool = True, progress: Progress | None = None) -> GroupForecast:
+    """Forecast every site x series of a group, one task per series.
+
+    Parameters
+    ----------
+    group : GroupScenario
+    executor, runner
+        Where the tasks run (a started :class:`Runner` is reused); default serial.
+    history : DataFrame, optional
+        History with a ``site`` column instead of the scenario's ``[data] history``.
+    backtest : bool
+        Compare the models per series in a rolling-origin backtest.
+    progress : callable, optional
+
+    Returns
+    -------
+    GroupForecast
+        A series that fails is listed in ``failures`` (stage, site, channels,
+        error); the other series complete.
+    """
+    say = progress or (lambda _msg: None)
+    gh = history if isinstance(history, _GroupHistory) else _group_history(group, history)
+    tasks: list[ForecastTask] = []
+    for name, sc in group.sites.items():
+        scen = _with_start(sc, _horizon_start(sc, gh.last.get(name)))
+        for sl in gh.slices.get(name, []):
+            tasks.append(ForecastTask(scen, sl, scen.horizon.days, backtest))
+    ex = runner.executor if runner is not None else (executor or Executor())
+    say(f"[2/3] forecast: {len(tasks)} series on {ex.describe()}")
+    results = _map(executor, runner, forecast_series, tasks, [t.label for t in tasks],
+                   say, "forecast")
+    per_site: dict[str, list] = {n: [] for n in group.sites}
+    warnings: dict[str, list[str]] = {n: [] for n in group.sites}
+    fail_rows = []
+    for task, res in zip(tasks, results, strict=True):
+        site = task.history.site
+        if isinstance(res, TaskFailure):
+            fail_rows.append(_failure("forecast", site, task.history.channels, res))
+            continue
+        per_site[site].append(res[0])
+        if res[1]:
+            warnings[site].append(res[1])
+    sites = {n: _merge_forecasts(per_site[n], group.sites[n].channel_names)
+             for n in group.sites if per_site[n]}
+    return GroupForecast(sites, pd.DataFrame(fail_rows, columns=FAILURE_COLUMNS), warnings,
+                         len(tasks))
+
+
+def _stack(frames: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
+    """Per-site frames as one, with a ``site`` column first; tz-aware columns become
+    local ISO text (sites have different time zones)."""
+    from wfm import io as wio
+
+    out = []
+    for n, df in frames.items():
+        if df is None or df.empty:
+            continue
+        df = df.assign(site=n)[["site", *df.columns]]
+        for col in df.columns:
+            if isinstance(df[col].dtype, pd.DatetimeTZDtype):
+                df[col] = wio._iso(df[col])
+        out.append(df)
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
 # -- the site stage ---------------------------------------------------------------
 @dataclasses.dataclass
 class SiteTask:
@@ -421,34 +504,16 @@ def run_group_plan(group: GroupScenario, out_dir: Path | str | None = None, *,
                        "tasks": len(sites)})
 
     with Runner(executor) as runner:
-        # forecast: one task per series
         t0 = time.perf_counter()
-        tasks: list[ForecastTask] = []
-        for name, sc in sites.items():
-            start = _horizon_start(sc, gh.last.get(name))
-            scen = _with_start(sc, start)
-            for sl in gh.slices.get(name, []):
-                tasks.append(ForecastTask(scen, sl, scen.horizon.days, backtest))
-        say(f"[2/3] forecast: {len(tasks)} series on {executor.describe()}")
-        results = runner.map(forecast_series, tasks, [t.label for t in tasks],
-                             progress=say, name="forecast")
-        per_site: dict[str, list] = {n: [] for n in sites}
-        warnings: dict[str, list[str]] = {n: [] for n in sites}
-        for task, res in zip(tasks, results, strict=True):
-            site = task.history.site
-            if isinstance(res, TaskFailure):
-                fail_rows.append(_failure("forecast", site, task.history.channels, res))
-                continue
-            per_site[site].append(res[0])
-            if res[1]:
-                warnings[site].append(res[1])
+        gf = forecast_group(group, runner=runner, history=gh, backtest=backtest,
+                            progress=say)
+        fail_rows.extend(gf.failures.to_dict("records"))
+        site_fc, warnings = gf.sites, gf.warnings
         stage_rows.append({"stage": "forecast", "seconds": round(time.perf_counter() - t0, 3),
-                           "tasks": len(tasks)})
+                           "tasks": gf.tasks})
 
         # requirements, schedule, coverage: one task per site
         t0 = time.perf_counter()
-        site_fc = {n: _merge_forecasts(per_site[n], sites[n].channel_names)
-                   for n in sites if per_site[n]}
         for n in sites:
             if n not in site_fc:
                 fail_rows.append({"stage": "site", "site": n, "channels": "",
@@ -475,20 +540,8 @@ def run_group_plan(group: GroupScenario, out_dir: Path | str | None = None, *,
     failures = pd.DataFrame(fail_rows, columns=FAILURE_COLUMNS)
     stages = pd.DataFrame(stage_rows, columns=["stage", "seconds", "tasks"])
 
-    from wfm import io as wio
-
     def stack(attr: str, source: dict) -> pd.DataFrame:
-        frames = []
-        for n, obj in source.items():
-            df = getattr(obj, attr)
-            if df is not None and not df.empty:
-                df = df.assign(site=n)[["site", *df.columns]]
-                for col in df.columns:
-                    if isinstance(df[col].dtype, pd.DatetimeTZDtype):
-                        # sites have different time zones: local ISO text with offset
-                        df[col] = wio._iso(df[col])
-                frames.append(df)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return _stack({n: getattr(obj, attr) for n, obj in source.items()})
 
     result = GroupPlanResult(
         out_dir=Path(out_dir) if out_dir is not None else None, sites=site_results,
