@@ -244,3 +244,27 @@ def test_group_options_that_only_fit_one_site_are_refused(small_group, tmp_path)
                                  str(tmp_path / "o"), "--executor", "spark"])
     assert r.exit_code == 2 and "expected one of serial, local, dask" in r.output
     assert not (tmp_path / "o").exists()
+
+
+def test_validate_checks_every_site_and_names_the_bad_one(small_group, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(small_group.parent, broken)
+    group = load_group(broken / "scenario.toml")
+    ok = CliRunner().invoke(app, ["validate", str(broken / "history"), "--scenario",
+                                  str(broken / "scenario.toml")])
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.count("ok, no problems") == 3
+    site = group.site_names[2]
+    _break_one_series(broken, site, group.sites[site].staffed_channels[0].name)
+    bad = CliRunner().invoke(app, ["validate", str(broken / "history"), "--scenario",
+                                   str(broken / "scenario.toml")])
+    assert bad.exit_code == 1
+    assert f"[site={site}]" in bad.output and "volume" in bad.output
+    assert "2 of 3 sites without errors" in bad.output
+
+
+def test_single_site_commands_explain_a_multi_site_scenario(small_group, tmp_path):
+    from wfm.config import load_scenario
+
+    with pytest.raises(ConfigError, match="a multi-site scenario \\(3 \\[\\[sites\\]\\]"):
+        load_scenario(small_group)

@@ -513,6 +513,14 @@ def load_scenario(path: Path | str) -> Scenario:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{p}: not valid TOML: {err}") from None
+    if "sites" in data:
+        names = [e.get("site", {}).get("name", "?") for e in data["sites"]
+                 if isinstance(e, dict) and isinstance(e.get("site", {}), dict)]
+        raise ConfigError(
+            f"{p}: a multi-site scenario ({len(data['sites'])} [[sites]]: "
+            f"{', '.join(map(str, names[:5]))}{', ...' if len(names) > 5 else ''}); "
+            "'wfm plan' plans every site, other commands take one site's scenario "
+            "(wfm.config.load_group(path).site(name) in Python)")
     return scenario_from_dict(data, source=str(p), base_dir=p.resolve().parent)
 
 

@@ -413,6 +413,41 @@ def _stack(frames: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
+def validate_group_history(group: GroupScenario, path: Path | str | None = None, *,
+                           gaps: str = "error") -> list:
+    """Validate a group's history site by site; one :class:`wfm.io.ValidationReport` per site.
+
+    ``path`` (a file with a ``site`` column or a dataset partitioned by
+    ``site=``/``channel=``) defaults to the scenario's ``[data] history``.
+    Rows of sites the scenario does not list are an error.
+    """
+    from wfm import io as wio
+
+    if path is not None:
+        group = GroupScenario(group.name, {
+            n: sc.model_copy(update={"data": sc.data.model_copy(
+                update={"history": Path(path).resolve()})}).with_base_dir(sc.base_dir,
+                                                                          sc.source)
+            for n, sc in group.sites.items()}, group.multi_site, group.defaults, group.source)
+    gh = _group_history(group, None)
+    reports = []
+    for name, sc in group.sites.items():
+        slices = gh.slices.get(name, [])
+        frames = [sl.read() for sl in slices]
+        frames = [f for f in frames if len(f)]
+        where = slices[0].path if slices and slices[0].path is not None else "<history>"
+        source = f"{where} [site={name}]"
+        if not frames:
+            rep = wio.ValidationReport(source=source, kind="history")
+            rep.error("missing_site", f"no history rows for site {name!r}", column="site",
+                      expected=f"rows with site = {name}")
+            reports.append(rep)
+            continue
+        raw = pd.concat(frames, ignore_index=True)
+        reports.append(wio.check_frame(raw, "history", sc, source=source, gaps=gaps)[1])
+    return reports
+
+
 # -- the site stage ---------------------------------------------------------------
 @dataclasses.dataclass
 class SiteTask:

@@ -113,6 +113,12 @@ def validate(
         fail(f"--kind must be one of {', '.join(KINDS)}; got {kind!r}")
     if interval is not None and interval not in (15, 30, 60):
         fail(f"--interval must be 15, 30 or 60; got {interval}")
+    if scenario is not None:
+        from wfm.config import load_group
+        group = load_group(scenario)
+        if group.multi_site:
+            _validate_group(group, file, kind, allow_gaps, as_csv)
+            return
     sc = load_scenario(scenario) if scenario is not None else None
     report = validate_file(file, kind, sc, column_map=_parse_map(column_map), tz=tz,
                            interval_minutes=interval,
@@ -122,4 +128,25 @@ def validate(
     else:
         typer.echo(report.to_text())
     if not report.ok:
+        raise typer.Exit(1)
+
+
+def _validate_group(group, file: Path, kind: str | None, allow_gaps: bool,
+                    as_csv: bool) -> None:
+    import pandas as pd
+
+    from wfm.group import validate_group_history
+
+    if kind not in (None, "history"):
+        fail("with a multi-site scenario, validate checks the group's history "
+             f"(--kind history); got --kind {kind}")
+    reports = validate_group_history(group, file, gaps="warning" if allow_gaps else "error")
+    if as_csv:
+        frames = [r.to_frame() for r in reports]
+        typer.echo(pd.concat(frames, ignore_index=True).to_csv(index=False), nl=False)
+    else:
+        typer.echo("\n\n".join(r.to_text() for r in reports))
+    bad = [r for r in reports if not r.ok]
+    typer.echo(f"{len(reports) - len(bad)} of {len(reports)} sites without errors", err=True)
+    if bad:
         raise typer.Exit(1)
