@@ -244,7 +244,7 @@ def history_grain(src: Source, grain: str, d0: Any, d1: Any) -> pd.DataFrame:
     d = history_daily(src)
     d = d[(d["day"] >= pd.Timestamp(d0)) & (d["day"] <= pd.Timestamp(d1))]
     if grain == "week":
-        week = d["day"] - pd.to_timedelta(d["day"].dt.weekday, unit="D")
+        week = d["day"] - pd.to_timedelta(d["day"].dt.day_of_week, unit="D")
         cols = [c for c in ("volume", "work", "volume_with_aht") if c in d.columns]
         d = (d.assign(day=week).groupby(["day", "channel"], sort=True)[cols].sum()
              .reset_index())
