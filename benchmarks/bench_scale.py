@@ -49,7 +49,7 @@ def run_mode(scenario: str, mode: str, workers: int) -> dict:
     from wfm.parallel import Executor, Runner
 
     group = load_group(scenario)
-    ex = Executor("serial") if mode == "serial" else Executor("dask", workers=workers)
+    ex = Executor("local") if mode == "serial" else Executor("dask", workers=workers)
     with Runner(ex) as runner:
         t0 = time.perf_counter()
         gf = forecast_group(group, runner=runner, backtest=True)

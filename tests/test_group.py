@@ -242,7 +242,7 @@ def test_group_options_that_only_fit_one_site_are_refused(small_group, tmp_path)
     assert r.exit_code == 2 and "single-site" in r.output
     r = CliRunner().invoke(app, ["plan", "--scenario", str(small_group), "--out",
                                  str(tmp_path / "o"), "--executor", "spark"])
-    assert r.exit_code == 2 and "expected one of serial, local, dask" in r.output
+    assert r.exit_code == 2 and "expected one of local, dask, serial" in r.output
     assert not (tmp_path / "o").exists()
 
 

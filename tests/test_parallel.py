@@ -36,6 +36,14 @@ def test_results_in_task_order_and_failures_reported(kind):
     assert "three is not allowed" in bad.describe()
 
 
+def test_local_with_one_worker_runs_in_this_process():
+    assert Executor().in_process and Executor("local", workers=1).in_process
+    assert not Executor("local", workers=2).in_process
+    assert Executor().describe() == "serial (this process)"
+    assert Executor("local", 2).describe() == "local process pool (2 workers)"
+    assert run_tasks(Executor(), lambda _: os.getpid(), [None]) == [os.getpid()]
+
+
 def test_progress_lines_name_each_task():
     lines: list[str] = []
     run_tasks(Executor(), abs, [-1, -2], ["a", "b"], progress=lines.append, name="demo")
@@ -43,7 +51,7 @@ def test_progress_lines_name_each_task():
 
 
 def test_bad_executor_settings_are_clear_errors():
-    with pytest.raises(ConfigError, match="expected one of serial, local, dask"):
+    with pytest.raises(ConfigError, match="expected one of local, dask, serial"):
         Executor("spark")
     with pytest.raises(ConfigError, match="--executor dask"):
         Executor("local", address="tcp://10.0.0.1:8786")

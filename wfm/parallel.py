@@ -7,10 +7,10 @@ function over a list of such tasks with any of three executors and returns
 the results in task order, so that the same code gives the same results
 serially, on a process pool and on Dask:
 
-``serial``
-    In this process, one task after the other (the default).
-``local``
-    A pool of ``workers`` processes on this machine.
+``local`` (the default)
+    On this machine: with one worker (the default) in this process, one task
+    after the other; with ``workers`` > 1 on a pool of that many processes.
+    ``serial`` is another name for ``local`` with one worker.
 ``dask``
     A ``dask.distributed`` cluster: the scheduler at ``address``
     (``tcp://HOST:PORT``, a cluster started with ``dask scheduler`` and
@@ -41,7 +41,7 @@ from typing import Any, Literal
 from wfm.errors import ConfigError
 
 ExecutorKind = Literal["serial", "local", "dask"]
-EXECUTOR_KINDS: tuple[str, ...] = ("serial", "local", "dask")
+EXECUTOR_KINDS: tuple[str, ...] = ("local", "dask", "serial")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,17 +63,17 @@ class Executor:
 
     Parameters
     ----------
-    kind : {"serial", "local", "dask"}
+    kind : {"local", "dask", "serial"}
     workers : int, optional
-        Processes of the local pool / workers of the ``LocalCluster``
-        (default: the number of CPU cores).
+        Processes of the local pool (default 1: in this process) / workers of
+        the ``LocalCluster`` (default: the number of CPU cores).
     address : str, optional
         Dask scheduler address ``tcp://HOST:PORT``; None starts a ``LocalCluster``.
     retries : int
         Extra attempts Dask makes for a task that failed in transport.
     """
 
-    kind: ExecutorKind = "serial"
+    kind: ExecutorKind = "local"
     workers: int | None = None
     address: str | None = None
     retries: int = 2
@@ -90,10 +90,19 @@ class Executor:
 
     @property
     def n_workers(self) -> int:
+        if self.kind == "serial":
+            return 1
+        if self.kind == "local":
+            return self.workers or 1
         return self.workers or os.cpu_count() or 1
 
+    @property
+    def in_process(self) -> bool:
+        """True when tasks run one after the other in this process."""
+        return self.kind != "dask" and self.n_workers == 1
+
     def describe(self) -> str:
-        if self.kind == "serial":
+        if self.in_process:
             return "serial (this process)"
         if self.kind == "local":
             return f"local process pool ({self.n_workers} workers)"
@@ -143,7 +152,7 @@ class Runner:
 
     def __enter__(self) -> Runner:
         kind = self.executor.kind
-        if kind == "local":
+        if kind == "local" and not self.executor.in_process:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
@@ -193,7 +202,7 @@ class Runner:
         say = progress or (lambda _msg: None)
         if not tasks:
             return []
-        if self.executor.kind == "serial":
+        if self.executor.in_process:
             out = []
             for i, (label, task) in enumerate(zip(labels, tasks, strict=True)):
                 out.append(_guarded(func, label, task))

@@ -366,7 +366,7 @@ def compute_plan(
 
             def _forecast() -> pd.DataFrame:
                 nonlocal backtest, selection
-                if executor is not None and executor.kind != "serial":
+                if executor is not None and not executor.in_process:
                     from wfm.group import forecast_channels
                     res = forecast_channels(hist, scenario, horizon_days=horizon_days,
                                             backtest=run_backtest, executor=executor,

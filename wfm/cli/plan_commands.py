@@ -41,13 +41,13 @@ def plan_cmd(
     no_backtest: bool = typer.Option(
         False, "--no-backtest", help="Skip the forecast model comparison (faster)."),
     executor: str = typer.Option(
-        "serial", "--executor", "-e",
-        help="Where the forecast series and the sites run: serial (this process), local "
-             "(a process pool on this machine) or dask (a Dask cluster)."),
+        "local", "--executor", "-e",
+        help="Where the forecast series and the sites run: local (this machine: one "
+             "process, or a pool with --workers N) or dask (a Dask cluster)."),
     workers: Optional[int] = typer.Option(
         None, "--workers", min=1,
-        help="Processes of the local pool / workers of the Dask LocalCluster "
-             "(default: CPU cores)."),
+        help="local: processes (default 1, i.e. in this process); dask: workers of the "
+             "LocalCluster (default: CPU cores)."),
     scheduler_address: Optional[str] = typer.Option(
         None, "--scheduler-address",
         help="Dask scheduler tcp://HOST:PORT of a running cluster; without it "
