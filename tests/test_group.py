@@ -268,3 +268,17 @@ def test_single_site_commands_explain_a_multi_site_scenario(small_group, tmp_pat
 
     with pytest.raises(ConfigError, match="a multi-site scenario \\(3 \\[\\[sites\\]\\]"):
         load_scenario(small_group)
+
+
+def test_horizon_starts_the_day_after_each_sites_last_local_day(small_group):
+    from wfm.group import _site_last_timestamps
+
+    group = load_group(small_group)
+    path = next(iter(group.sites.values())).resolve("history")
+    last = _site_last_timestamps(path, group)
+    for name, sc in group.sites.items():
+        raw = HistorySlice(name, sc.channel_names, path=path).read()
+        want = pd.Timestamp(raw["timestamp"].max()).tz_convert(sc.site.timezone)
+        assert last[name] == want and str(last[name].tz) == sc.site.timezone
+        # the sample's weeks end on Sunday 2026-11-15 in every site's own time
+        assert last[name].date().isoformat() == "2026-11-15"

@@ -245,15 +245,20 @@ def _is_dataset(path: Path) -> bool:
 
 def _site_last_timestamps(path: Path, group: GroupScenario) -> dict[str, pd.Timestamp]:
     """Last history timestamp per site, reading only the ``timestamp`` and ``site`` columns."""
-    df = pd.read_parquet(path, columns=["site", "timestamp"])
-    if "site" not in df:
+    import pyarrow.dataset as ds
+
+    # aggregated in Arrow: 20 M site labels as Python strings would cost gigabytes
+    dataset = ds.dataset(path, format="parquet", partitioning="hive")
+    if "site" not in dataset.schema.names:
         raise ConfigError(f"{path}: a multi-site history needs a 'site' column (or a "
                           "dataset partitioned by site=...)")
-    site = df["site"].astype(str)
-    last = df.groupby(site, sort=False)["timestamp"].max()
+    table = dataset.to_table(columns=["site", "timestamp"])
+    table = table.group_by("site").aggregate([("timestamp", "max")])
+    last = dict(zip(table.column("site").to_pylist(),
+                    table.column("timestamp_max").to_pylist(), strict=True))
     out = {}
     for name, sc in group.sites.items():
-        if name in last.index:
+        if last.get(name) is not None:
             ts = pd.Timestamp(last[name])
             out[name] = ts.tz_convert(sc.site.timezone) if ts.tzinfo is not None else ts
     return out
@@ -284,7 +289,8 @@ def _group_history(group: GroupScenario, history: pd.DataFrame | None) -> _Group
         frame = history
     for path, names in by_path.items():
         if _is_dataset(path):
-            last.update(_site_last_timestamps(path, group))
+            if any(group.sites[n].horizon.start is None for n in names):
+                last.update(_site_last_timestamps(path, group))
             for name in names:
                 sc = group.sites[name]
                 slices[name] = [HistorySlice(name, comp, path=path)
