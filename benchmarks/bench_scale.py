@@ -107,7 +107,9 @@ def main() -> None:
                 sys.exit(f"{mode} run failed:\n{proc.stderr[-3000:]}")
             out[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
             r = out[mode]
+            load = os.getloadavg()[0]
             print(f"{mode:>6}: {r['series']} series, {r['seconds']:.1f} s, "
+                  f"load average after the run {load:.1f} on {os.cpu_count()} cores, "
                   f"{r['failures']} failures, driver peak {r['driver_peak_mb']:.0f} MB"
                   + (f", worker peaks {', '.join(f'{m:.0f}' for m in r['worker_peak_mb'])} MB"
                      if r["worker_peak_mb"] else ""))
@@ -117,7 +119,9 @@ def main() -> None:
           f"{s['seconds'] / d['seconds']:.2f}x")
     print(f"per series: serial {s['seconds'] / s['series']:.2f} s, "
           f"Dask {d['seconds'] / d['series']:.2f} s")
-    print(f"identical forecast, backtest and selection: {'yes' if same else 'NO'}")
+    print(f"identical forecast, backtest and selection: {'yes' if same else 'NO'} "
+          f"({s['series']} tasks for {s['rows']:,} forecast rows; a chatbot and its hand-off "
+          "queue are one task)")
     if not same:
         sys.exit(1)
 
