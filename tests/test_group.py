@@ -282,3 +282,21 @@ def test_horizon_starts_the_day_after_each_sites_last_local_day(small_group):
         assert last[name] == want and str(last[name].tz) == sc.site.timezone
         # the sample's weeks end on Sunday 2026-11-15 in every site's own time
         assert last[name].date().isoformat() == "2026-11-15"
+
+
+def test_wfm_forecast_on_a_group_writes_every_site_with_a_site_column(small_group, tmp_path):
+    out = tmp_path / "fc.csv"
+    r = CliRunner().invoke(app, ["forecast", "--scenario", str(small_group), "--out",
+                                 str(out), "--no-backtest", "--horizon-days", "2"])
+    assert r.exit_code == 0, r.output
+    fc = pd.read_csv(out)
+    group = load_group(small_group)
+    assert list(fc.columns[:3]) == ["site", "timestamp", "channel"]
+    for name, sc in group.sites.items():
+        mine = fc[fc["site"] == name]
+        assert set(mine["channel"]) == set(sc.channel_names)
+        # two local days per channel, in the site's own offset (hourly sites)
+        assert len(mine) == 2 * 24 * len(sc.channel_names)
+        first = pd.Timestamp(mine["timestamp"].iloc[0])
+        assert first.tz_convert(sc.site.timezone).strftime("%Y-%m-%d %H:%M") == \
+            "2026-11-16 00:00"

@@ -354,7 +354,8 @@ class GroupForecast:
 
 def forecast_group(group: GroupScenario, *, executor: Executor | None = None,
                    runner: Runner | None = None, history: Any = None,
-                   backtest: bool = True, progress: Progress | None = None) -> GroupForecast:
+                   backtest: bool = True, horizon_days: int | None = None,
+                   progress: Progress | None = None) -> GroupForecast:
     """Forecast every site x series of a group, one task per series.
 
     Parameters
@@ -366,6 +367,8 @@ def forecast_group(group: GroupScenario, *, executor: Executor | None = None,
         History with a ``site`` column instead of the scenario's ``[data] history``.
     backtest : bool
         Compare the models per series in a rolling-origin backtest.
+    horizon_days : int, optional
+        Days to forecast from each site's horizon start (default: its ``horizon.days``).
     progress : callable, optional
 
     Returns
@@ -380,7 +383,7 @@ def forecast_group(group: GroupScenario, *, executor: Executor | None = None,
     for name, sc in group.sites.items():
         scen = _with_start(sc, _horizon_start(sc, gh.last.get(name)))
         for sl in gh.slices.get(name, []):
-            tasks.append(ForecastTask(scen, sl, scen.horizon.days, backtest))
+            tasks.append(ForecastTask(scen, sl, horizon_days or scen.horizon.days, backtest))
     ex = runner.executor if runner is not None else (executor or Executor())
     say(f"[2/3] forecast: {len(tasks)} series on {ex.describe()}")
     results = _map(executor, runner, forecast_series, tasks, [t.label for t in tasks],

@@ -11,9 +11,10 @@ from wfm.cli._app import command, fail, progress
 
 @command("forecast")
 def forecast(
-    history: Path = typer.Option(..., "--history", "-H",
+    history: Path = typer.Option(None, "--history", "-H",
                                  help="history file (CSV, CSV.gz or Parquet): timestamp, "
-                                      "channel, volume[, aht_seconds]"),
+                                      "channel, volume[, aht_seconds] (default: the "
+                                      "scenario's [data] history)"),
     out: Path = typer.Option(..., "--out", "-o",
                              help="forecast file to write (CSV, CSV.gz or Parquet)"),
     scenario: Path = typer.Option(None, "--scenario", "-s",
@@ -35,6 +36,16 @@ def forecast(
     no_backtest: bool = typer.Option(False, "--no-backtest",
                                      help="skip the model comparison (faster); the "
                                           "interval is still calibrated"),
+    executor: str = typer.Option(
+        "local", "--executor", "-e",
+        help="multi-site scenarios: where the series run, local (one process, or a pool "
+             "with --workers N) or dask"),
+    workers: int = typer.Option(None, "--workers", min=1,
+                                help="local: processes (default 1); dask: LocalCluster "
+                                     "workers (default: CPU cores)"),
+    scheduler_address: str = typer.Option(
+        None, "--scheduler-address", help="Dask scheduler tcp://HOST:PORT of a running "
+                                          "cluster (default: start a LocalCluster)"),
 ) -> None:
     """Forecast volume and AHT per channel and interval with 80 % prediction intervals.
 
@@ -49,7 +60,21 @@ def forecast(
 
     if no_backtest and backtest_out is not None:
         fail("--backtest and --no-backtest exclude each other")
+    from wfm.parallel import Executor
+
+    ex = Executor(executor, workers=workers, address=scheduler_address)
+    if scenario is not None:
+        from wfm.config import load_group
+        group = load_group(scenario)
+        if group.multi_site:
+            _forecast_group(group, history, out, horizon_days, model, backtest_out,
+                            not no_backtest, ex)
+            return
     sc = load_scenario(scenario) if scenario is not None else None
+    if history is None:
+        if sc is None or sc.data.history is None:
+            fail("--history is required (or a --scenario with a [data] history file)")
+        history = sc.resolve(sc.data.history)
     name = model or (sc.forecast.model if sc is not None else "auto")
     check_model_name(name)
     progress(f"reading {history}")
@@ -74,3 +99,47 @@ def forecast(
         if row.warning:
             line += f" [warning: {row.warning}]"
         progress(line)
+
+
+def _forecast_group(group, history, out, horizon_days, model, backtest_out, backtest, ex):
+    from wfm.forecast.models import check_model_name
+    from wfm.group import forecast_group
+    from wfm.io import write_frame
+
+    overrides = {}
+    if model is not None:
+        check_model_name(model)
+        overrides["model"] = model
+    if horizon_days is not None:
+        overrides["horizon_days"] = horizon_days
+    for name, sc in list(group.sites.items()):
+        if overrides:
+            group.sites[name] = sc.model_copy(update={
+                "forecast": sc.forecast.model_copy(update=overrides)}).with_base_dir(
+                sc.base_dir, sc.source)
+    frame = None
+    if history is not None:
+        from wfm.io import ValidationReport, _read_raw
+        if history.is_dir() or history.suffix.lower() == ".parquet":
+            for name, sc in group.sites.items():
+                group.sites[name] = sc.model_copy(update={"data": sc.data.model_copy(
+                    update={"history": history.resolve()})}).with_base_dir(
+                    sc.base_dir, sc.source)
+        else:
+            frame = _read_raw(history, ValidationReport(source=str(history), kind="history"))
+            if frame is None:
+                fail(f"{history}: cannot read the history file")
+    gf = forecast_group(group, executor=ex, history=frame, backtest=backtest,
+                        horizon_days=horizon_days, progress=progress)
+    fc = gf.forecast
+    write_frame(fc, out)
+    progress(f"wrote {len(fc)} rows of {len(gf.sites)} sites to {out}")
+    if backtest_out is not None:
+        from wfm.group import _stack
+        bt = _stack({n: r.backtest for n, r in gf.sites.items()})
+        write_frame(bt, backtest_out)
+        progress(f"wrote the backtest ({len(bt)} rows) to {backtest_out}")
+    for r in gf.failures.itertuples():
+        progress(f"failed: {r.site}/{r.channels}: {r.error_type}: {r.message}")
+    if not gf.failures.empty:
+        raise typer.Exit(4)
