@@ -402,6 +402,50 @@ SKILL_GROUPS: tuple[tuple[str, int, str], ...] = (
 _WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def agent_contract(rng: np.random.Generator, week: list[dt.date]) -> dict[str, object]:
+    """Contract hours, days, availability, wishes and cost of one synthetic agent."""
+    full_time = rng.random() < 0.7
+    earliest = latest = unavailable = preferred = days_off = ""
+    if full_time:
+        max_h = float(rng.choice([38.0, 39.0, 40.0]))
+        min_h = max_h - 2.0
+        max_days = 5
+        cost = round(float(rng.uniform(30.0, 38.0)), 2)
+    else:
+        max_h = float(rng.choice([20.0, 25.0, 30.0]))
+        min_h = max_h - 4.0
+        max_days = int(rng.choice([4, 5])) if max_h < 30 else 5
+        cost = round(float(rng.uniform(28.0, 34.0)), 2)
+        if rng.random() < 0.45:
+            earliest, latest = "08:00", str(rng.choice(["14:00", "14:30", "15:00"]))
+    if full_time and rng.random() < 0.12:
+        earliest, latest = "07:00", "18:00"
+    u = rng.random()
+    if u < 0.15:
+        unavailable = str(rng.choice(["sat;sun", "sat", "sun", "wed"]))
+    elif u < 0.27:
+        leave_days = int(rng.integers(1, 3))
+        first = int(rng.integers(0, 7 - leave_days))
+        unavailable = ";".join(week[first + i].isoformat() for i in range(leave_days))
+        if full_time:
+            # leave counts as worked time: 8 h per day of leave off the contract
+            min_h = max(0.0, min_h - 8.0 * leave_days)
+            max_h = max_h - 8.0 * leave_days
+            max_days = max_days - leave_days
+        else:
+            max_days = min(max_days, 7 - leave_days)
+            min_h = max(0.0, min(min_h, max_days * 6.0 - 4.0))
+    if rng.random() < 0.2:
+        preferred = str(rng.choice(["07:00", "08:00", "09:00", "10:00", "12:00"]))
+        if earliest and (preferred < earliest or latest):
+            preferred = earliest
+    if rng.random() < 0.2:
+        days_off = str(rng.choice(["fri", "mon", "sat;sun", "wed"]))
+    return {"min_hours_week": min_h, "max_hours_week": max_h, "max_days_week": max_days,
+            "earliest_start": earliest, "latest_end": latest, "unavailable": unavailable,
+            "preferred_start": preferred, "days_off_wished": days_off, "hourly_cost": cost}
+
+
 def generate_roster(seed: int = DEFAULT_SEED,
                     horizon_start: dt.date = HISTORY_END + dt.timedelta(days=1)) -> pd.DataFrame:
     """A roster of 120 agents for the week starting ``horizon_start``.
@@ -426,55 +470,13 @@ def generate_roster(seed: int = DEFAULT_SEED,
         for _ in range(count):
             k += 1
             row: dict[str, object] = {"agent_id": f"A{k:03d}", "skills": skills}
-            full_time = rng.random() < 0.7
-            earliest = latest = unavailable = preferred = days_off = proficiency = ""
-            if full_time:
-                max_h = float(rng.choice([38.0, 39.0, 40.0]))
-                min_h = max_h - 2.0
-                max_days = 5
-                cost = round(float(rng.uniform(30.0, 38.0)), 2)
-            else:
-                max_h = float(rng.choice([20.0, 25.0, 30.0]))
-                min_h = max_h - 4.0
-                max_days = int(rng.choice([4, 5])) if max_h < 30 else 5
-                cost = round(float(rng.uniform(28.0, 34.0)), 2)
-                if rng.random() < 0.45:
-                    # parents: mornings only
-                    earliest, latest = "08:00", str(rng.choice(["14:00", "14:30", "15:00"]))
-            if full_time and rng.random() < 0.12:
-                earliest, latest = "07:00", "18:00"
-            u = rng.random()
-            leave_days = 0
-            if u < 0.15:
-                unavailable = str(rng.choice(["sat;sun", "sat", "sun", "wed"]))
-            elif u < 0.27:
-                leave_days = int(rng.integers(1, 3))
-                first = int(rng.integers(0, 7 - leave_days))
-                unavailable = ";".join(week[first + i].isoformat() for i in range(leave_days))
-            if leave_days and full_time:
-                min_h = max(0.0, min_h - 8.0 * leave_days)
-                max_h = max_h - 8.0 * leave_days
-                max_days = max_days - leave_days
-            elif leave_days:
-                max_days = min(max_days, 7 - leave_days)
-                min_h = max(0.0, min(min_h, max_days * 6.0 - 4.0))
-            if rng.random() < 0.2:
-                preferred = str(rng.choice(["07:00", "08:00", "09:00", "10:00", "12:00"]))
-                if earliest and (preferred < earliest or latest):
-                    preferred = earliest
-            if rng.random() < 0.2:
-                days_off = str(rng.choice(["fri", "mon", "sat;sun", "wed"]))
+            row.update(agent_contract(rng, week))
+            proficiency = ""
             if rng.random() < 0.15:
                 # new hire: slower on the first skill
                 first_skill = skills.split(";")[0]
                 proficiency = f"{first_skill}:{rng.choice([0.7, 0.8, 0.9])}"
-            row.update({
-                "min_hours_week": min_h, "max_hours_week": max_h, "max_days_week": max_days,
-                "earliest_start": earliest, "latest_end": latest, "unavailable": unavailable,
-                "proficiency": proficiency, "preferred_start": preferred,
-                "days_off_wished": days_off, "max_consecutive_days": 6,
-                "hourly_cost": cost, "team": team,
-            })
+            row.update({"proficiency": proficiency, "max_consecutive_days": 6, "team": team})
             rows.append(row)
     return pd.DataFrame(rows)
 

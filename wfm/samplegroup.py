@@ -79,6 +79,7 @@ from wfm.sampledata import (
     PROFILES,
     _aht,
     _intraday,
+    agent_contract,
 )
 from wfm.timegrid import interval_grid
 
@@ -583,50 +584,6 @@ def _weekly_hours_needed(queues: list[QueueSpec], grid: pd.DatetimeIndex,
     return out
 
 
-def _contract(rng: np.random.Generator, week: list[dt.date]) -> dict[str, object]:
-    """Contract and availability of one agent (as in the bundled sample roster)."""
-    full_time = rng.random() < 0.7
-    earliest = latest = unavailable = preferred = days_off = ""
-    if full_time:
-        max_h = float(rng.choice([38.0, 39.0, 40.0]))
-        min_h = max_h - 2.0
-        max_days = 5
-        cost = round(float(rng.uniform(30.0, 38.0)), 2)
-    else:
-        max_h = float(rng.choice([20.0, 25.0, 30.0]))
-        min_h = max_h - 4.0
-        max_days = int(rng.choice([4, 5])) if max_h < 30 else 5
-        cost = round(float(rng.uniform(28.0, 34.0)), 2)
-        if rng.random() < 0.45:
-            earliest, latest = "08:00", str(rng.choice(["14:00", "14:30", "15:00"]))
-    if full_time and rng.random() < 0.12:
-        earliest, latest = "07:00", "18:00"
-    u = rng.random()
-    if u < 0.15:
-        unavailable = str(rng.choice(["sat;sun", "sat", "sun", "wed"]))
-    elif u < 0.27:
-        leave_days = int(rng.integers(1, 3))
-        first = int(rng.integers(0, 7 - leave_days))
-        unavailable = ";".join(week[first + i].isoformat() for i in range(leave_days))
-        if full_time:
-            # leave counts as worked time: 8 h per day of leave off the contract
-            min_h = max(0.0, min_h - 8.0 * leave_days)
-            max_h = max_h - 8.0 * leave_days
-            max_days = max_days - leave_days
-        else:
-            max_days = min(max_days, 7 - leave_days)
-            min_h = max(0.0, min(min_h, max_days * 6.0 - 4.0))
-    if rng.random() < 0.2:
-        preferred = str(rng.choice(["07:00", "08:00", "09:00", "10:00", "12:00"]))
-        if earliest and (preferred < earliest or latest):
-            preferred = earliest
-    if rng.random() < 0.2:
-        days_off = str(rng.choice(["fri", "mon", "sat;sun", "wed"]))
-    return {"min_hours_week": min_h, "max_hours_week": max_h, "max_days_week": max_days,
-            "earliest_start": earliest, "latest_end": latest, "unavailable": unavailable,
-            "preferred_start": preferred, "days_off_wished": days_off, "hourly_cost": cost}
-
-
 def site_roster(site: SiteSpec, queues: list[QueueSpec], hours_needed: dict[str, float],
                 agents: int | None = None, seed: int = DEFAULT_SEED, site_index: int = 0,
                 horizon_start: dt.date = HISTORY_END + dt.timedelta(days=1)) -> pd.DataFrame:
@@ -665,7 +622,7 @@ def site_roster(site: SiteSpec, queues: list[QueueSpec], hours_needed: dict[str,
     while (len(contracts) < agents) if agents is not None else (
             not contracts or sum((c["min_hours_week"] + c["max_hours_week"]) / 2.0
                                  for c in contracts) < target):
-        contracts.append(_contract(rng, week))
+        contracts.append(agent_contract(rng, week))
     # home queues: each agent to the queue with the largest unmet need
     remaining = need * ROSTER_SLACK
     skills: list[list[int]] = []
