@@ -33,6 +33,11 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _digest(frame) -> str:
     import pandas as pd
 
@@ -51,13 +56,19 @@ def run_mode(scenario: str, mode: str, workers: int) -> dict:
     group = load_group(scenario)
     ex = Executor("local") if mode == "serial" else Executor("dask", workers=workers)
     with Runner(ex) as runner:
+        if mode == "dask":
+            cpu0 = sum(runner.client.run(_cpu_seconds).values())
+        else:
+            cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
         gf = forecast_group(group, runner=runner, backtest=True)
         seconds = time.perf_counter() - t0
         worker_mb = []
         if mode == "dask":
-            worker_mb = sorted(v / 1024.0 for v in runner.client.run(
-                lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss).values())
+            worker_mb = sorted(runner.client.run(_peak_rss_mb).values())
+            cpu = sum(runner.client.run(_cpu_seconds).values()) - cpu0
+        else:
+            cpu = _cpu_seconds() - cpu0
     import pandas as pd
 
     def cat(attr):
@@ -65,7 +76,7 @@ def run_mode(scenario: str, mode: str, workers: int) -> dict:
                          ignore_index=True)
 
     return {
-        "mode": mode, "seconds": seconds, "series": gf.tasks,
+        "mode": mode, "seconds": seconds, "cpu_seconds": cpu, "series": gf.tasks,
         "failures": len(gf.failures), "driver_peak_mb": _peak_rss_mb(),
         "worker_peak_mb": worker_mb,
         "digest": {a: _digest(cat(a)) for a in ("forecast", "backtest", "selection")},
@@ -108,7 +119,9 @@ def main() -> None:
             out[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
             r = out[mode]
             load = os.getloadavg()[0]
-            print(f"{mode:>6}: {r['series']} series, {r['seconds']:.1f} s, "
+            print(f"{mode:>6}: {r['series']} series, {r['seconds']:.1f} s wall, "
+                  f"{r['cpu_seconds']:.0f} CPU s in the worker processes "
+                  f"({r['cpu_seconds'] / r['seconds']:.2f} cores busy on average), "
                   f"load average after the run {load:.1f} on {os.cpu_count()} cores, "
                   f"{r['failures']} failures, driver peak {r['driver_peak_mb']:.0f} MB"
                   + (f", worker peaks {', '.join(f'{m:.0f}' for m in r['worker_peak_mb'])} MB"
