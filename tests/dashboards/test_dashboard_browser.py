@@ -114,7 +114,7 @@ def test_coverage_heatmap_and_what_if_in_chromium(server: str, tmp_path: Path) -
             page.on("pageerror", lambda exc: errors.append(str(exc)))
 
             page.goto(server, wait_until="domcontentloaded")
-            expect(page.get_by_role("heading", name="Coverage gaps")).to_be_visible(
+            expect(page.get_by_role("heading", name="Coverage gaps", exact=True)).to_be_visible(
                 timeout=60_000)
             # vega-embed draws each heatmap into a canvas (or svg) inside the chart element
             charts = page.locator('[data-testid="stVegaLiteChart"]')
@@ -129,7 +129,8 @@ def test_coverage_heatmap_and_what_if_in_chromium(server: str, tmp_path: Path) -
             _save(page, tmp_path, "coverage.png")
 
             page.goto(f"{server}/what-if", wait_until="domcontentloaded")
-            expect(page.get_by_role("heading", name="What-if")).to_be_visible(timeout=30_000)
+            expect(page.get_by_role("heading", name="What-if", exact=True)).to_be_visible(
+                timeout=30_000)
             expect(page.locator('[data-testid="stVegaLiteChart"] canvas, '
                                 '[data-testid="stVegaLiteChart"] svg').first).to_be_visible(
                 timeout=30_000)
