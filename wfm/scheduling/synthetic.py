@@ -78,7 +78,7 @@ def synthetic_requirements(scenario: Scenario, start: dt.date, agent_hours: floa
     step = scenario.site.interval_minutes
     grid = interval_grid(start, days, scenario.site.timezone, step)
     hour = (grid.hour + grid.minute / 60.0).to_numpy(dtype=float)
-    weekday = grid.weekday.to_numpy()
+    weekday = grid.day_of_week.to_numpy()
     chans = scenario.staffed_channels
     default = (1.0 - sum(_SHARES.get(c.name, 0.0) for c in chans)) / max(1, sum(
         c.name not in _SHARES for c in chans))
