@@ -300,3 +300,21 @@ def test_wfm_forecast_on_a_group_writes_every_site_with_a_site_column(small_grou
         first = pd.Timestamp(mine["timestamp"].iloc[0])
         assert first.tz_convert(sc.site.timezone).strftime("%Y-%m-%d %H:%M") == \
             "2026-11-16 00:00"
+
+
+@pytest.mark.slow
+def test_a_running_dask_cluster_is_used_by_its_address(small_group):
+    distributed = pytest.importorskip("distributed")
+    from wfm.group import forecast_group
+
+    group = load_group(small_group)
+    local = forecast_group(group, backtest=False, horizon_days=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        remote = forecast_group(group, backtest=False, horizon_days=2,
+                                executor=Executor("dask", address=cluster.scheduler_address))
+        # the cluster outlives the run: wfm closes only what it started
+        assert cluster.scheduler_address.startswith("tcp://")
+        assert len(cluster.workers) == 2
+    assert remote.failures.empty and remote.tasks == local.tasks
+    pd.testing.assert_frame_equal(local.forecast, remote.forecast)
