@@ -318,3 +318,37 @@ def test_a_running_dask_cluster_is_used_by_its_address(small_group):
         assert len(cluster.workers) == 2
     assert remote.failures.empty and remote.tasks == local.tasks
     pd.testing.assert_frame_equal(local.forecast, remote.forecast)
+
+
+def test_one_history_file_per_site_without_a_site_column(small_group, tmp_path):
+    """Per-site files (CSV with naive local times, Parquet) work like the shared dataset,
+    and the horizon then starts the day after each site's last local day."""
+    import tomllib
+
+    from wfm.group import forecast_group
+
+    data = tomllib.loads(small_group.read_text(encoding="utf-8"))
+    data["horizon"].pop("start")
+    group = load_group(small_group)
+    for i, (name, sc) in enumerate(group.sites.items()):
+        raw = HistorySlice(name, sc.channel_names, path=sc.resolve(sc.data.history)).read()
+        local = pd.DatetimeIndex(raw["timestamp"]).tz_convert(sc.site.timezone)
+        if i % 2 == 0:  # CSV with naive local wall-clock times (a typical ACD export)
+            f = tmp_path / f"{name}.csv"
+            raw.assign(timestamp=local.strftime("%Y-%m-%d %H:%M:%S")).to_csv(f, index=False)
+        else:
+            f = tmp_path / f"{name}.parquet"
+            raw.to_parquet(f)
+        entry = next(e for e in data["sites"] if e["site"]["name"] == name)
+        entry["data"] = {"history": str(f)}
+    per_site = group_from_dict(data, source="per_site.toml", base_dir=small_group.parent)
+    a = forecast_group(group, backtest=False, horizon_days=2)
+    b = forecast_group(per_site, backtest=False, horizon_days=2)
+    assert b.failures.empty, b.failures.to_dict("records")
+    pd.testing.assert_frame_equal(a.forecast, b.forecast)
+    # two sites sharing one file without a site column cannot be told apart
+    shared = next(iter(tmp_path.glob("*.parquet")))
+    for e in data["sites"]:
+        e["data"] = {"history": str(shared)}
+    with pytest.raises(ConfigError, match="history of 3 sites .* needs a 'site' column"):
+        forecast_group(group_from_dict(data, base_dir=small_group.parent), backtest=False)

@@ -87,6 +87,7 @@ class HistorySlice:
     channels: list[str]
     frame: pd.DataFrame | None = None
     path: Path | None = None
+    by_site: bool = True
 
     @property
     def source(self) -> str:
@@ -100,7 +101,7 @@ class HistorySlice:
             return self.frame
         assert self.path is not None
         filters: list[tuple] = [("channel", "in", list(self.channels))]
-        if self.site is not None:
+        if self.site is not None and self.by_site:
             filters.append(("site", "==", self.site))
         df = pd.read_parquet(self.path, filters=filters)
         for col in ("site", "channel"):
@@ -243,25 +244,52 @@ def _is_dataset(path: Path) -> bool:
     return path.is_dir() or path.suffix.lower() == ".parquet"
 
 
-def _site_last_timestamps(path: Path, group: GroupScenario) -> dict[str, pd.Timestamp]:
-    """Last history timestamp per site, reading only the ``timestamp`` and ``site`` columns."""
+def _has_site_column(path: Path) -> bool:
+    import pyarrow.dataset as ds
+
+    return "site" in ds.dataset(path, format="parquet", partitioning="hive").schema.names
+
+
+def _site_last_timestamps(path: Path, group: GroupScenario,
+                          only: str | None = None) -> dict[str, pd.Timestamp]:
+    """Last history timestamp per site, reading only the ``timestamp`` and ``site`` columns.
+
+    ``only``: the one site of a file without a ``site`` column. Naive
+    timestamps are the site's local time.
+    """
     import pyarrow.dataset as ds
 
     # aggregated in Arrow: 20 M site labels as Python strings would cost gigabytes
     dataset = ds.dataset(path, format="parquet", partitioning="hive")
-    if "site" not in dataset.schema.names:
-        raise ConfigError(f"{path}: a multi-site history needs a 'site' column (or a "
-                          "dataset partitioned by site=...)")
-    table = dataset.to_table(columns=["site", "timestamp"])
-    table = table.group_by("site").aggregate([("timestamp", "max")])
-    last = dict(zip(table.column("site").to_pylist(),
-                    table.column("timestamp_max").to_pylist(), strict=True))
+    if only is not None:
+        table = dataset.to_table(columns=["timestamp"])
+        last = {only: table.column("timestamp").to_pandas().max() if table.num_rows else None}
+    else:
+        table = dataset.to_table(columns=["site", "timestamp"])
+        table = table.group_by("site").aggregate([("timestamp", "max")])
+        last = dict(zip(table.column("site").to_pylist(),
+                        table.column("timestamp_max").to_pylist(), strict=True))
     out = {}
     for name, sc in group.sites.items():
-        if last.get(name) is not None:
+        if last.get(name) is not None and not pd.isna(last[name]):
             ts = pd.Timestamp(last[name])
             out[name] = ts.tz_convert(sc.site.timezone) if ts.tzinfo is not None else ts
     return out
+
+
+def _last_local(ts: pd.Series, tz: str) -> pd.Timestamp | None:
+    """Latest of raw timestamps (text or datetimes) as the site's local time."""
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        parsed = ts.dt.tz_convert(tz)
+    else:
+        try:
+            parsed = pd.to_datetime(ts, errors="coerce", format="ISO8601")
+        except (ValueError, TypeError):  # mixed UTC offsets
+            parsed = pd.to_datetime(ts, errors="coerce", format="ISO8601", utc=True)
+        parsed = parsed.dt.tz_convert(tz) if parsed.dt.tz is not None else \
+            parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    last = parsed.max()
+    return None if pd.isna(last) else last
 
 
 @dataclasses.dataclass
@@ -289,11 +317,17 @@ def _group_history(group: GroupScenario, history: pd.DataFrame | None) -> _Group
         frame = history
     for path, names in by_path.items():
         if _is_dataset(path):
+            by_site = _has_site_column(path)
+            if not by_site and len(names) > 1:
+                raise ConfigError(f"{path}: history of {len(names)} sites ({', '.join(names)}) "
+                                  "needs a 'site' column (or a dataset partitioned by "
+                                  "site=...)")
             if any(group.sites[n].horizon.start is None for n in names):
-                last.update(_site_last_timestamps(path, group))
+                last.update(_site_last_timestamps(path, group,
+                                                  only=None if by_site else names[0]))
             for name in names:
                 sc = group.sites[name]
-                slices[name] = [HistorySlice(name, comp, path=path)
+                slices[name] = [HistorySlice(name, comp, path=path, by_site=by_site)
                                 for comp in channel_components(sc)]
             continue
         from wfm import io as wio
@@ -309,9 +343,9 @@ def _group_history(group: GroupScenario, history: pd.DataFrame | None) -> _Group
 def _split_frame(frame: pd.DataFrame, group: GroupScenario, names: list[str],
                  slices: dict, last: dict, source: str) -> None:
     if "site" not in frame:
-        if len(group.sites) > 1:
-            raise ConfigError(f"{source}: a multi-site history needs a 'site' column; "
-                              f"expected the values {group.site_names}")
+        if len(names) > 1:
+            raise ConfigError(f"{source}: history of {len(names)} sites needs a 'site' "
+                              f"column; expected the values {names}")
         site_col = pd.Series(names[0], index=frame.index)
     else:
         site_col = frame["site"].astype(str)
@@ -331,9 +365,9 @@ def _split_frame(frame: pd.DataFrame, group: GroupScenario, names: list[str],
                         for comp in channel_components(sc)]
         ts = frame.loc[in_site, "timestamp"]
         if len(ts):
-            parsed = pd.to_datetime(ts, utc=True, errors="coerce", format="ISO8601")
-            if parsed.notna().any():
-                last[name] = parsed.max().tz_convert(sc.site.timezone)
+            found = _last_local(ts, sc.site.timezone)
+            if found is not None:
+                last[name] = found
 
 
 # -- the forecast stage -------------------------------------------------------------
