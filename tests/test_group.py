@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -14,7 +13,7 @@ from typer.testing import CliRunner
 from wfm import io as wio
 from wfm.cli import app
 from wfm.config import Scenario, group_from_dict, load_group
-from wfm.errors import ConfigError, WfmError
+from wfm.errors import ConfigError
 from wfm.forecast import run_forecast
 from wfm.group import (
     ForecastTask,

@@ -23,7 +23,8 @@ Examples
 >>> from wfm.group import run_group_plan
 >>> from wfm.parallel import Executor
 >>> group = load_group("group/scenario.toml")  # doctest: +SKIP
->>> res = run_group_plan(group, "group_plan", executor=Executor("dask", workers=2))  # doctest: +SKIP
+>>> ex = Executor("dask", workers=2)
+>>> res = run_group_plan(group, "group_plan", executor=ex)  # doctest: +SKIP
 >>> res.kpis.groupby("site")["service_level"].mean()  # doctest: +SKIP
 """
 
