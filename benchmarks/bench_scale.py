@@ -69,17 +69,11 @@ def run_mode(scenario: str, mode: str, workers: int) -> dict:
             cpu = sum(runner.client.run(_cpu_seconds).values()) - cpu0
         else:
             cpu = _cpu_seconds() - cpu0
-    import pandas as pd
-
-    def cat(attr):
-        return pd.concat([getattr(r, attr).assign(site=n) for n, r in gf.sites.items()],
-                         ignore_index=True)
-
     return {
         "mode": mode, "seconds": seconds, "cpu_seconds": cpu, "series": gf.tasks,
         "failures": len(gf.failures), "driver_peak_mb": _peak_rss_mb(),
         "worker_peak_mb": worker_mb,
-        "digest": {a: _digest(cat(a)) for a in ("forecast", "backtest", "selection")},
+        "digest": {a: _digest(getattr(gf, a)) for a in ("forecast", "backtest", "selection")},
         "rows": int(sum(len(r.forecast) for r in gf.sites.values())),
     }
 

@@ -507,12 +507,7 @@ def load_scenario(path: Path | str) -> Scenario:
     ['voice', 'chat', 'email', 'social', 'letters', 'chatbot', 'chatbot_handoff']
     """
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: scenario file not found")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{p}: not valid TOML: {err}") from None
+    data = _read_toml(p)
     if "sites" in data:
         names = [e.get("site", {}).get("name", "?") for e in data["sites"]
                  if isinstance(e, dict) and isinstance(e.get("site", {}), dict)]

@@ -131,10 +131,10 @@ def _subset(scenario: Scenario, channels: list[str]) -> Scenario:
     keep = set(channels)
     days = [d.model_copy(update={"channels": [c for c in d.channels if c in keep] or None})
             for d in scenario.special_days if d.channels is None or keep & set(d.channels)]
-    sub = scenario.model_copy(update={
+    # model_copy keeps the private base_dir and source
+    return scenario.model_copy(update={
         "channels": [c for c in scenario.channels if c.name in keep],
         "shift_templates": [], "special_days": days})
-    return sub.with_base_dir(scenario.base_dir, scenario.source)
 
 
 def forecast_series(task: ForecastTask):
@@ -163,25 +163,21 @@ def forecast_series(task: ForecastTask):
     return res, (report.to_text() if report.warnings else "")
 
 
-def _merge_forecasts(results: list, order: list[str], site: str | None = None):
+def _merge_forecasts(results: list, order: list[str]):
     """One ForecastResult from per-series results, rows in scenario channel order."""
     from wfm.forecast.core import ForecastResult
 
-    ok = [r for r in results if not isinstance(r, TaskFailure)]
-
     def cat(attr: str) -> pd.DataFrame:
-        frames = [getattr(r, attr) for r in ok]
+        frames = [getattr(r, attr) for r in results]
         frames = [f for f in frames if f is not None and not f.empty]
         if not frames:
-            return getattr(ok[0], attr).iloc[:0] if ok else pd.DataFrame()
+            return getattr(results[0], attr).iloc[:0] if results else pd.DataFrame()
         out = pd.concat(frames, ignore_index=True)
         if "channel" in out:
             rank = {c: i for i, c in enumerate(order)}
             key = out["channel"].map(rank).fillna(len(rank))
             out = out.assign(_k=key).sort_values("_k", kind="stable").drop(columns="_k") \
                 .reset_index(drop=True)
-        if site is not None:
-            out.insert(0, "site", site)
         return out
 
     return ForecastResult(cat("forecast"), cat("backtest"), cat("selection"))
@@ -236,8 +232,7 @@ def _with_start(scenario: Scenario, start: dt.date) -> Scenario:
     if scenario.horizon.start == start:
         return scenario
     horizon = scenario.horizon.model_copy(update={"start": start})
-    return scenario.model_copy(update={"horizon": horizon}).with_base_dir(
-        scenario.base_dir, scenario.source)
+    return scenario.model_copy(update={"horizon": horizon})
 
 
 # -- the group's history ---------------------------------------------------------
@@ -304,18 +299,17 @@ class _GroupHistory:
 def _group_history(group: GroupScenario, history: pd.DataFrame | None) -> _GroupHistory:
     slices: dict[str, list[HistorySlice]] = {}
     last: dict[str, pd.Timestamp] = {}
+    if history is not None:
+        _split_frame(history, group, list(group.sites), slices, last, "<history>")
+        return _GroupHistory(slices, last)
     by_path: dict[Path, list[str]] = {}
     for name, sc in group.sites.items():
-        if history is not None:
-            continue
         path = sc.resolve(sc.data.history)
         if path is None:
             raise ConfigError(f"{sc.source}: no [data] history for site {name!r}")
         if not path.exists():
             raise ConfigError(f"{sc.source}: history {path} not found (site {name!r})")
         by_path.setdefault(path, []).append(name)
-    if history is not None:
-        frame = history
     for path, names in by_path.items():
         if _is_dataset(path):
             by_site = _has_site_column(path)
@@ -336,8 +330,6 @@ def _group_history(group: GroupScenario, history: pd.DataFrame | None) -> _Group
         if frame is None:
             raise ConfigError(f"{path}: cannot read the history file")
         _split_frame(frame, group, names, slices, last, str(path))
-    if history is not None:
-        _split_frame(frame, group, list(group.sites), slices, last, "<history>")
     return _GroupHistory(slices, last)
 
 
@@ -380,11 +372,23 @@ class GroupForecast:
     failures: pd.DataFrame
     warnings: dict[str, list[str]]
     tasks: int
+    scenarios: dict[str, Scenario]
+    """Every site's scenario with its horizon start set, as forecast."""
 
     @property
     def forecast(self) -> pd.DataFrame:
         """Every site's forecast, one frame with a ``site`` column (local ISO timestamps)."""
         return _stack({n: r.forecast for n, r in self.sites.items()})
+
+    @property
+    def backtest(self) -> pd.DataFrame:
+        """Every site's backtest, one frame with a ``site`` column."""
+        return _stack({n: r.backtest for n, r in self.sites.items()})
+
+    @property
+    def selection(self) -> pd.DataFrame:
+        """The model chosen per site and series, and why."""
+        return _stack({n: r.selection for n, r in self.sites.items()})
 
 
 def forecast_group(group: GroupScenario, *, executor: Executor | None = None,
@@ -415,8 +419,9 @@ def forecast_group(group: GroupScenario, *, executor: Executor | None = None,
     say = progress or (lambda _msg: None)
     gh = history if isinstance(history, _GroupHistory) else _group_history(group, history)
     tasks: list[ForecastTask] = []
-    for name, sc in group.sites.items():
-        scen = _with_start(sc, _horizon_start(sc, gh.last.get(name)))
+    scenarios = {name: _with_start(sc, _horizon_start(sc, gh.last.get(name)))
+                 for name, sc in group.sites.items()}
+    for name, scen in scenarios.items():
         for sl in gh.slices.get(name, []):
             tasks.append(ForecastTask(scen, sl, horizon_days or scen.horizon.days, backtest))
     ex = runner.executor if runner is not None else (executor or Executor())
@@ -437,7 +442,7 @@ def forecast_group(group: GroupScenario, *, executor: Executor | None = None,
     sites = {n: _merge_forecasts(per_site[n], group.sites[n].channel_names)
              for n in group.sites if per_site[n]}
     return GroupForecast(sites, pd.DataFrame(fail_rows, columns=FAILURE_COLUMNS), warnings,
-                         len(tasks))
+                         len(tasks), scenarios)
 
 
 def _stack(frames: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
@@ -457,6 +462,14 @@ def _stack(frames: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
+def with_history(group: GroupScenario, path: Path | str) -> GroupScenario:
+    """``group`` with every site reading its history from ``path`` (a file or a dataset)."""
+    path = Path(path).resolve()
+    sites = {n: sc.model_copy(update={"data": sc.data.model_copy(update={"history": path})})
+             for n, sc in group.sites.items()}
+    return GroupScenario(group.name, sites, group.multi_site, group.defaults, group.source)
+
+
 def validate_group_history(group: GroupScenario, path: Path | str | None = None, *,
                            gaps: str = "error") -> list:
     """Validate a group's history site by site; one :class:`wfm.io.ValidationReport` per site.
@@ -468,11 +481,7 @@ def validate_group_history(group: GroupScenario, path: Path | str | None = None,
     from wfm import io as wio
 
     if path is not None:
-        group = GroupScenario(group.name, {
-            n: sc.model_copy(update={"data": sc.data.model_copy(
-                update={"history": Path(path).resolve()})}).with_base_dir(sc.base_dir,
-                                                                          sc.source)
-            for n, sc in group.sites.items()}, group.multi_site, group.defaults, group.source)
+        group = with_history(group, path)
     gh = _group_history(group, None)
     reports = []
     for name, sc in group.sites.items():
@@ -598,9 +607,8 @@ def run_group_plan(group: GroupScenario, out_dir: Path | str | None = None, *,
                 fail_rows.append({"stage": "site", "site": n, "channels": "",
                                   "error_type": "NoForecast",
                                   "message": "every series of the site failed to forecast"})
-        site_tasks = [SiteTask(_with_start(sites[n], _horizon_start(sites[n], gh.last.get(n))),
-                               site_fc[n].forecast, time_limit, simulate, replications)
-                      for n in site_fc]
+        site_tasks = [SiteTask(gf.scenarios[n], site_fc[n].forecast, time_limit, simulate,
+                               replications) for n in site_fc]
         names = list(site_fc)
         say(f"[3/3] requirements, schedule, coverage: {len(site_tasks)} sites")
         plans = runner.map(plan_site, site_tasks, names, progress=say, name="site")
@@ -695,8 +703,7 @@ def write_group_plan(res: GroupPlanResult, site_folders: bool = True) -> None:
         (tmp / PLAN_FILES["summary"]).write_text(res.summary, encoding="utf-8")
         if site_folders:
             for n, plan in res.sites.items():
-                write_plan_files(plan, tmp / "sites" / n, plan.validation,
-                                 getattr(plan.schedule, "agent_hours", None))
+                write_plan_files(plan, tmp / "sites" / n)
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1136,22 +1136,23 @@ def validate_frame(df: pd.DataFrame, kind: str | None = None,
     gaps : {"error", "warning"}
         Severity of missing intervals in history (other frames: warning).
     """
-    return _validate(df, kind, scenario, source=source, column_map=column_map, tz=tz,
-                     interval_minutes=interval_minutes, gaps=gaps, row_unit=row_unit)[1]
+    return check_frame(df, kind, scenario, source=source, column_map=column_map, tz=tz,
+                       interval_minutes=interval_minutes, gaps=gaps, row_unit=row_unit)[1]
 
 
 def check_frame(df: pd.DataFrame, kind: str | None = None,
                 scenario: Scenario | None = None, *, source: str = "<frame>",
-                **kw: Any) -> tuple[pd.DataFrame | None, ValidationReport]:
+                column_map: Mapping[str, str] | None = None, tz: str | None = None,
+                interval_minutes: int | None = None, gaps: str = "error",
+                row_unit: Literal["line", "row"] = "row"
+                ) -> tuple[pd.DataFrame | None, ValidationReport]:
     """Validate an in-memory frame and return ``(parsed frame or None, report)``.
 
     Like :func:`load_frame` for a frame already in memory (e.g. one site's
-    slice of a partitioned dataset); keywords as :func:`validate_frame`.
+    slice of a partitioned dataset); parameters as :func:`validate_frame`.
     """
-    return _validate(df, kind, scenario, source=source,
-                     column_map=kw.get("column_map"), tz=kw.get("tz"),
-                     interval_minutes=kw.get("interval_minutes"),
-                     gaps=kw.get("gaps", "error"), row_unit=kw.get("row_unit", "row"))
+    return _validate(df, kind, scenario, source=source, column_map=column_map, tz=tz,
+                     interval_minutes=interval_minutes, gaps=gaps, row_unit=row_unit)
 
 
 def _validate(df: pd.DataFrame, kind: str | None, scenario: Scenario | None, *, source: str,

@@ -288,7 +288,7 @@ def run_plan(
         what_if=what_if, time_limit=time_limit, simulate=simulate,
         replications=replications, backtest=backtest, executor=executor, progress=progress)
     result.out_dir = Path(out_dir)
-    _write_plan(result, result.validation, getattr(result.schedule, "agent_hours", None))
+    _write_plan(result)
     return result
 
 
@@ -484,26 +484,27 @@ def _num(x: Any) -> str:
     return "n/a" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:,.1f}"
 
 
-def _write_plan(result: PlanResult, validation: str, agent_hours: pd.DataFrame | None) -> None:
+def _write_plan(result: PlanResult) -> None:
     out = result.out_dir
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        write_plan_files(result, tmp, validation, agent_hours)
+        write_plan_files(result, tmp)
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
-def write_plan_files(result: PlanResult, folder: Path, validation: str = "",
-                     agent_hours: pd.DataFrame | None = None, charts: bool = True) -> None:
+def write_plan_files(result: PlanResult, folder: Path, charts: bool = True) -> None:
     """Write every frame, ``summary.md`` and the charts of ``result`` into ``folder``.
 
     Not atomic by itself: callers write into a temporary folder and swap it in.
     """
     from wfm import io as wio
 
+    validation = result.validation
+    agent_hours = getattr(result.schedule, "agent_hours", None)
     tmp = Path(folder)
     tmp.mkdir(parents=True, exist_ok=True)
     frames = {

@@ -78,6 +78,7 @@ from wfm.sampledata import (
     LETTER_BATCHES,
     PROFILES,
     _aht,
+    _atomic_write_text,
     _intraday,
     agent_contract,
 )
@@ -899,12 +900,6 @@ language, contracts as in the bundled sample.
 # --------------------------------------------------------------------------
 # the group
 # --------------------------------------------------------------------------
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
 
 _OUTPUT_ENTRIES = frozenset({"scenario.toml", HISTORY_FOLDER, ROSTER_FOLDER, "README.md"})
 

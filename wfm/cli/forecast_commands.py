@@ -103,40 +103,23 @@ def forecast(
 
 def _forecast_group(group, history, out, horizon_days, model, backtest_out, backtest, ex):
     from wfm.forecast.models import check_model_name
-    from wfm.group import forecast_group
+    from wfm.group import forecast_group, with_history
     from wfm.io import write_frame
 
-    overrides = {}
     if model is not None:
         check_model_name(model)
-        overrides["model"] = model
-    if horizon_days is not None:
-        overrides["horizon_days"] = horizon_days
-    for name, sc in list(group.sites.items()):
-        if overrides:
+        for name, sc in list(group.sites.items()):
             group.sites[name] = sc.model_copy(update={
-                "forecast": sc.forecast.model_copy(update=overrides)}).with_base_dir(
-                sc.base_dir, sc.source)
-    frame = None
+                "forecast": sc.forecast.model_copy(update={"model": model})})
     if history is not None:
-        from wfm.io import ValidationReport, _read_raw
-        if history.is_dir() or history.suffix.lower() == ".parquet":
-            for name, sc in group.sites.items():
-                group.sites[name] = sc.model_copy(update={"data": sc.data.model_copy(
-                    update={"history": history.resolve()})}).with_base_dir(
-                    sc.base_dir, sc.source)
-        else:
-            frame = _read_raw(history, ValidationReport(source=str(history), kind="history"))
-            if frame is None:
-                fail(f"{history}: cannot read the history file")
-    gf = forecast_group(group, executor=ex, history=frame, backtest=backtest,
+        group = with_history(group, history)
+    gf = forecast_group(group, executor=ex, backtest=backtest,
                         horizon_days=horizon_days, progress=progress)
     fc = gf.forecast
     write_frame(fc, out)
     progress(f"wrote {len(fc)} rows of {len(gf.sites)} sites to {out}")
     if backtest_out is not None:
-        from wfm.group import _stack
-        bt = _stack({n: r.backtest for n, r in gf.sites.items()})
+        bt = gf.backtest
         write_frame(bt, backtest_out)
         progress(f"wrote the backtest ({len(bt)} rows) to {backtest_out}")
     for r in gf.failures.itertuples():

@@ -71,19 +71,18 @@ def plan_cmd(
         scenario = sample_scenario_path()
         progress(f"using the bundled sample scenario {scenario}")
     ex = Executor(executor, workers=workers, address=scheduler_address)
-    group = load_group(scenario)
-    if group.multi_site:
-        _plan_group(group, out, ex, forecast=forecast, requirements=requirements,
-                    time_limit=time_limit, simulate=simulate, backtest=not no_backtest,
-                    what_if=(volume_factor, aht_factor, shrinkage, service_target,
-                             shift_volume))
-        return
-    scen = group.defaults
     what_if = WhatIf(
         volume_factor=volume_factor, aht_factor=aht_factor, shrinkage=shrinkage,
         service_level_target=service_target,
         shift=ChannelShift.parse(shift_volume) if shift_volume else None,
     )
+    group = load_group(scenario)
+    if group.multi_site:
+        _plan_group(group, out, ex, forecast=forecast, requirements=requirements,
+                    time_limit=time_limit, simulate=simulate, backtest=not no_backtest,
+                    what_if=what_if)
+        return
+    scen = group.defaults
     fc = wio.read_frame(forecast, "forecast", scen) if forecast else None
     req = wio.read_frame(requirements, "requirements", scen) if requirements else None
     result = run_plan(scen, out, forecast=fc, requirements=req, what_if=what_if,
@@ -100,7 +99,7 @@ def _plan_group(group, out: Path, ex, *, forecast, requirements, time_limit, sim
     if forecast is not None or requirements is not None:
         fail("--forecast and --requirements are for single-site scenarios; a multi-site "
              "plan forecasts every site's series itself")
-    if what_if != (1.0, 1.0, None, None, None):
+    if not what_if.is_identity:
         fail("the what-if options are for single-site scenarios; run them on a site's "
              "scenario")
     res = run_group_plan(group, out, executor=ex, time_limit=time_limit, simulate=simulate,
