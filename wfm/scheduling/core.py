@@ -6,12 +6,13 @@ The schedule is built in four steps (the formulation is in
 1. shift counts per skill group and shift type: the LP relaxation of a
    model that is itself a relaxation of the full problem (interior point +
    crossover), so its optimum ``lp_bound`` bounds every schedule; counts by
-   cumulative rounding, or by solving the MILP exactly when it has at most
-   :data:`MIP_MAX_INTEGERS` integer variables (its bound then tightens
-   ``best_bound``);
-2. named agents onto shifts near the planned ones under their contracts (one
-   MILP per skill group matching the plan's hourly presence, with a greedy
-   fallback and a minimum-hours repair);
+   a rounding MILP on hourly blocks (each count to the integer below or
+   above its LP value; cumulative rounding if it finds nothing in time), or
+   by solving the MILP exactly when it has at most :data:`MIP_MAX_INTEGERS`
+   integer variables (its bound then tightens ``best_bound``);
+2. named agents onto the planned shift types under their contracts (one
+   MILP per skill group matching the plan's half-hourly presence, with a
+   greedy fallback and a minimum-hours repair);
 3. break placement and channel allocation for the named shifts (MILP);
 4. each agent's per-interval channel split.
 
@@ -47,8 +48,9 @@ from wfm.scheduling.model import (
     agent_cost_factor,
     build_break_model,
     build_model,
-    round_counts,
     interval_labels,
+    round_by_mip,
+    round_counts,
     value,
 )
 from wfm.scheduling.roster import Agent, parse_roster
@@ -56,8 +58,11 @@ from wfm.scheduling.solve import SolveReport, check_solver, solve
 from wfm.scheduling.templates import ShiftCatalog, expand_shifts
 
 #: Share of the time limit by which each step should be done (the LP
-#: relaxation, step 1, step 2; step 3 gets the rest).
-STAGE_DEADLINES = (0.35, 0.5, 0.8)
+#: relaxation, step 1, step 2; step 3 gets the rest). The LP takes about the
+#: same time whatever the number of agents (~20 s for a week of the sample
+#: scenario), so it may use half of a short limit; the rounding MILP then
+#: only gets a short try and starts from cumulative rounding.
+STAGE_DEADLINES = (0.5, 0.42, 0.82)
 #: Step 1 is solved as a MILP (not LP + rounding) up to this many integer variables.
 MIP_MAX_INTEGERS = 1500
 
@@ -389,6 +394,7 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     # -- step 1: shift counts ----------------------------------------------
     t = time.perf_counter()
     prob = build_model(demand, catalog, groups, agents, weights, rest_h)
+    exact = len(prob.wfm.n) <= MIP_MAX_INTEGERS
     stage_s["build_counts"] = time.perf_counter() - t
     say(f"step 1/4: shift-count model with {len(prob.wfm.n)} integer and "
         f"{prob.numVariables() - len(prob.wfm.n)} continuous variables, "
@@ -416,8 +422,8 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     counts = round_counts(lp_counts, catalog)
     say(f"  LP relaxation: {rep1.status}, bound "
         f"{'n/a' if lp_value is None else f'{lp_value:,.1f}'} "
-        f"({stage_s['lp_relaxation']:.1f} s); {sum(counts.values())} shifts after rounding")
-    if len(prob.wfm.n) <= MIP_MAX_INTEGERS:
+        f"({stage_s['lp_relaxation']:.1f} s)")
+    if exact:
         # small enough to solve the counts exactly (the MILP's bound is also tighter)
         t = time.perf_counter()
         rep_m = solve(prob, solver, time_limit=clock.until(STAGE_DEADLINES[1]), gap=gap * 0.5,
@@ -431,7 +437,22 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
             best_bound = rep_m.best_bound
         say(f"  shift-count MILP: {rep_m.status}, bound {best_bound or float('nan'):,.1f} "
             f"({stage_s['shift_counts']:.1f} s)")
-    del prob
+        del prob
+    else:
+        del prob
+        t = time.perf_counter()
+        rounded, rep_r = round_by_mip(lp_counts, demand, catalog, groups, agents, weights,
+                                      rest_h, solver, clock.until(STAGE_DEADLINES[1]), gap,
+                                      threads)
+        record("rounding", rep_r)
+        stage_s["rounding"] = time.perf_counter() - t
+        if rounded is not None:
+            counts = rounded
+        else:
+            notes.append("the rounding MILP found no solution in time; the LP's counts were "
+                         "rounded cumulatively")
+        say(f"  rounding MILP: {rep_r.status} ({stage_s['rounding']:.1f} s); "
+            f"{sum(counts.values())} shifts")
 
     # -- step 2: named agents ----------------------------------------------
     t = time.perf_counter()
@@ -476,7 +497,7 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
             worked[(group_of[a], s)] += 1
     prob3 = build_break_model(demand, catalog, groups, worked, weights)
     left = None if time_limit is None else max(1.0, time_limit - clock.elapsed())
-    rep3 = solve(prob3, solver, time_limit=left, gap=gap * 0.25, threads=threads)
+    rep3 = solve(prob3, solver, time_limit=left, gap=gap, threads=threads)
     if not rep3.has_solution:
         # keep the middle break option of every pool and solve the allocation LP
         for (g, p), bv in prob3.wfm.breaks.items():

@@ -19,9 +19,13 @@ coverage, so the schedule is built in four steps (see :mod:`wfm.scheduling.core`
    conditions for earliest-start/latest-end windows, rest and
    consecutive-day cuts), so this model is a *relaxation* of the full
    problem and its best bound bounds every schedule.
+   Unmet shift preferences enter as a transportation of the planned shifts
+   to classes of members (:func:`add_preference_costs`), also a relaxation.
    In practice its LP relaxation is solved (interior point: dual simplex
-   stalls on this degenerate covering structure) and rounded, except for
-   small instances where the MILP is solved outright.
+   stalls on this degenerate covering structure) and rounded by a MILP that
+   may move each count only to the integer below or above it, on hourly
+   blocks (:func:`round_by_mip`), except for small instances where the MILP
+   is solved outright.
 2. :mod:`wfm.scheduling.assign` -- named agents onto shifts near the planned
    ones (per group, matching the planned hourly presence).
 3. :func:`build_break_model` -- the named shifts fixed, integer break counts
@@ -36,7 +40,7 @@ Objective (all terms in agent-hours, weights from
   + sum_c,t  over_coverage  * o[c,t]                   (heads above need / idle on deferred)
   + sum_c,t  backlog * B[c,t] * h / response_hours_c   (deferred work waiting)
   + sum_a    labour_cost * cost_a * paid_hours_a
-  (+ preference * unmet preferences, steps 2 and 4)
+  + sum    preference * unmet preferences    (step 1: its least possible value)
 
 ``u_j`` are the segments of the shortfall as a share of the requirement
 (``under_coverage_breakpoints``) with increasing slopes
@@ -68,9 +72,12 @@ import pulp
 
 from wfm.config import SchedulingWeights
 from wfm.scheduling.roster import Agent, week_blocks
-from wfm.scheduling.templates import ShiftCatalog
+from wfm.scheduling.solve import SolveReport, solve
+from wfm.scheduling.templates import ShiftCatalog, coarsen
 
 DEFAULT_BREAKPOINTS = (0.1, 0.25, 0.5)
+#: A shift "meets" a preferred start within this many minutes of it.
+PREFERRED_START_TOLERANCE_MINUTES = 30
 DEFAULT_SLOPES = (1.0, 2.0, 4.0, 8.0)
 
 
@@ -343,6 +350,7 @@ class CountModel:
     hours: dict[tuple[int, int], pulp.LpVariable]
     coverage: CoverageBlock
     objective_terms: dict
+    pref_days: list[pulp.LpConstraint] = field(default_factory=list)
 
 
 def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
@@ -378,6 +386,7 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     active: dict[int, np.ndarray] = {}
     avail = np.array([[a.available_on(d) for d in catalog.days] for a in agents], dtype=bool)
     pres_rows: list[tuple[int, dict]] = []
+    pref_days: list[pulp.LpConstraint] = []
 
     for g, grp in enumerate(groups):
         comp = grp.compat                     # members x types
@@ -488,6 +497,7 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                         pulp.LpAffineExpression({n_vars[(g, int(s))]: 1.0
                                                  for s in on_d[outside]}),
                         pulp.LpConstraintLE, f"hall_g{g}_d{d}_c{ci}", rhs))
+        pref_days += add_preference_costs(prob, g, grp, n_vars, catalog, agents, weights, obj)
         # rest: one agent cannot work a shift ending at or after tau on day d and
         # one starting before tau + rest on a later day
         for d in range(nd - 1):
@@ -529,8 +539,115 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
 
     prob.setObjective(pulp.LpAffineExpression(obj))
     prob.wfm = CountModel(n=n_vars, breaks=brk_vars, hours=h_vars, coverage=cov,
-                          objective_terms=obj)
+                          objective_terms=obj, pref_days=pref_days)
     return prob
+
+
+def add_preference_costs(prob: pulp.LpProblem, g: int, grp: Group,
+                         n_vars: dict[tuple[int, int], pulp.LpVariable], catalog: ShiftCatalog,
+                         agents: list[Agent], weights: SchedulingWeights, obj: dict
+                         ) -> list[pulp.LpConstraint]:
+    """The least cost of unmet shift preferences of group ``g``'s shift counts, per day.
+
+    Members are classed per day by (preferred start, whether they wished the
+    day off); ``y_near[c, s]`` counts class-``c`` members on a shift type
+    ``s`` starting within :data:`PREFERRED_START_TOLERANCE_MINUTES` of their
+    preferred start (cost: the wished day off, if any), ``y_rest[c]`` class
+    members on any other shift (cost: a missed start and the day off). The
+    members without preferences take at most one shift each and no type more
+    often than it is planned. Every assignment of the planned shifts to
+    members is such a transportation, so the term is a relaxation of the
+    preference cost of step 2 (and the step-1 bound stays a bound), while it
+    steers the counts towards starts that the members with preferences like.
+
+    Returns the rows of the days members with preferences must work.
+    """
+    out: list[pulp.LpConstraint] = []
+    if weights.preference <= 0:
+        return out
+    tol = PREFERRED_START_TOLERANCE_MINUTES
+    types = grp.types
+    worked: dict[tuple[int, object], dict] = defaultdict(dict)   # (day, start) -> y vars
+    for d in range(len(catalog.days)):
+        on_d = types[catalog.day[types] == d]
+        if on_d.size == 0:
+            continue
+        weekday = catalog.days[d].weekday()
+        classes: dict[tuple, int] = defaultdict(int)
+        for mi, a in enumerate(grp.members):
+            if not grp.compat[mi, on_d].any():
+                continue
+            ag = agents[a]
+            classes[(ag.preferred_start, weekday in ag.days_off_wished)] += 1
+        free = classes.pop((None, False), 0)
+        if not classes:
+            continue
+        taken: dict = {}
+        near_of: dict[int, dict] = defaultdict(dict)
+        for ci, ((start, off), m) in enumerate(sorted(classes.items(),
+                                                      key=lambda kv: (kv[0][0] or -1, kv[0][1]))):
+            terms = {}
+            if start is not None:
+                near = on_d[np.abs(catalog.start_wall[on_d] - start) <= tol]
+                for s in near:
+                    v = pulp.LpVariable(f"pref_g{g}_d{d}_c{ci}_s{s}", 0.0)
+                    if off:
+                        obj[v] = weights.preference
+                    near_of[int(s)][v] = 1.0
+                    terms[v] = 1.0
+            rest = pulp.LpVariable(f"pref_g{g}_d{d}_c{ci}_other", 0.0)
+            obj[rest] = weights.preference * ((start is not None) + off)
+            terms[rest] = 1.0
+            taken.update(terms)
+            worked[(d, start)].update(terms)
+            prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms),
+                                                 pulp.LpConstraintLE,
+                                                 f"prefclass_g{g}_d{d}_c{ci}", m))
+        for s, terms in near_of.items():
+            terms = dict(terms)
+            terms[n_vars[(g, s)]] = -1.0
+            prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms),
+                                                 pulp.LpConstraintLE, f"prefnear_g{g}_s{s}", 0))
+        # the shifts the classes do not take go to members without preferences,
+        # and the classes take no more shifts than there are
+        terms = {n_vars[(g, int(s))]: 1.0 for s in on_d}
+        for v in taken:
+            terms[v] = -1.0
+        prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms),
+                                             pulp.LpConstraintLE, f"preffree_g{g}_d{d}", free))
+        prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms),
+                                             pulp.LpConstraintGE, f"preftaken_g{g}_d{d}", 0))
+    # Members cannot dodge their preferences by not working: each works at
+    # least the days its minimum hours need with its longest shift, a member
+    # with a preferred start on every one of them (counted in its classes), a
+    # member with wished days off on those beyond its other available days.
+    for bi, (bdays, share) in enumerate(week_blocks(len(catalog.days))):
+        need: dict[object, int] = defaultdict(int)
+        for mi, a in enumerate(grp.members):
+            ag = agents[a]
+            if ag.preferred_start is None and not ag.days_off_wished:
+                continue
+            mine = types[grp.compat[mi, types] & np.isin(catalog.day[types], bdays)]
+            if mine.size == 0 or ag.min_hours <= 0:
+                continue
+            longest = float(catalog.paid[mine].max()) / 60.0
+            days = math.ceil(ag.min_hours * share / longest - 1e-9) if longest > 0 else 0
+            if ag.preferred_start is not None:
+                need[ag.preferred_start] += days
+            else:
+                other = {int(d) for d in catalog.day[mine]
+                         if catalog.days[int(d)].weekday() not in ag.days_off_wished}
+                need[None] += max(0, days - len(other))
+        for start, k in need.items():
+            terms = {v: 1.0 for (d, st), vs in worked.items() if st == start and d in bdays
+                     for v in vs}
+            if k > 0 and terms:
+                row = pulp.LpConstraint(
+                    pulp.LpAffineExpression(terms), pulp.LpConstraintGE,
+                    f"prefdays_g{g}_w{bi}_{'none' if start is None else start}", k)
+                prob.addConstraint(row)
+                out.append(row)
+    return out
 
 
 @dataclass
@@ -654,3 +771,70 @@ def round_counts(lp_counts: dict[tuple[int, int], float], catalog: ShiftCatalog
                 out[(g, s)] = r - prev
             prev = max(prev, r)
     return out
+
+
+#: Penalty multiplier (x under_coverage per hour) for missing an agent's minimum hours.
+MIN_HOURS_PENALTY = 50.0
+#: A rounding MILP stopped with a larger gap has a poor incumbent (HiGHS
+#: rejected the start); cumulative rounding is used instead.
+ROUNDING_MAX_GAP = 0.25
+#: Block length of the rounding MILP [min]: its coverage rows are block averages.
+ROUNDING_BLOCK_MINUTES = 60
+
+
+def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalog: ShiftCatalog,
+                 groups: list[Group], agents: list[Agent], weights: SchedulingWeights,
+                 min_rest_hours: float, solver: str, time_limit: float | None, gap: float,
+                 threads: int | None = None
+                 ) -> tuple[dict[tuple[int, int], int] | None, SolveReport]:
+    """Round the LP's shift counts by a MILP that sees the coverage.
+
+    Each count may only go to the integer just below or above its LP value
+    (so only the fractional ones are decisions, one binary each), and the
+    choice is made by the step-1 model itself on blocks of
+    :data:`ROUNDING_BLOCK_MINUTES` (:func:`coarsen_demand`), which is several
+    times smaller than the interval model. Unlike rounding each count on its
+    own, the MILP trades a shift rounded down in one skill group against one
+    rounded up in another that covers the same channels and hours, and keeps
+    the contract aggregates.
+
+    Returns
+    -------
+    (counts, report)
+        ``counts`` is None when the MILP found no solution in time, or only
+        one farther than :data:`ROUNDING_MAX_GAP` from its bound; the caller
+        then rounds cumulatively.
+    """
+    k = max(1, ROUNDING_BLOCK_MINUTES // demand.interval_minutes)
+    prob = build_model(coarsen_demand(demand, k), coarsen(catalog, k), groups, agents, weights,
+                       min_rest_hours, name="wfm_rounding")
+    for key, v in prob.wfm.n.items():
+        x = lp_counts.get(key, 0.0)
+        v.lowBound = math.floor(x + 1e-6)
+        v.upBound = max(v.lowBound, math.ceil(x - 1e-6))
+    # Minimum hours and the days members with preferences must work become
+    # soft (priced as in step 2), so that rounding every count down is always
+    # a solution: the box alone can miss every integer point of these rows.
+    extra: dict = {}
+    for (a, bi), hv in prob.wfm.hours.items():
+        if hv.lowBound and hv.lowBound > 0:
+            sl = pulp.LpVariable(f"minslack_a{a}_w{bi}", 0.0)
+            prob.addConstraint(hv + sl >= hv.lowBound, f"minhours_a{a}_w{bi}")
+            hv.lowBound = 0.0
+            extra[sl] = MIN_HOURS_PENALTY * weights.under_coverage
+    for row in prob.wfm.pref_days:
+        sl = pulp.LpVariable(f"slack_{row.name}", 0.0)
+        row.addInPlace(sl)
+        extra[sl] = weights.preference
+    if extra:
+        prob.setObjective(prob.objective + pulp.LpAffineExpression(extra))
+    # start from cumulative rounding (within the box; HiGHS drops it if it
+    # breaks a row), so a short time limit never ends worse than that
+    start = {prob.wfm.n[key]: float(k) for key, k in round_counts(lp_counts, catalog).items()
+             if key in prob.wfm.n}
+    start.update({v: 0.0 for key, v in prob.wfm.n.items() if v not in start})
+    rep = solve(prob, solver, time_limit=time_limit, gap=gap, threads=threads, start=start)
+    if not rep.has_solution or (rep.gap is not None and rep.gap > ROUNDING_MAX_GAP):
+        return None, rep
+    counts = {key: int(round(value(v))) for key, v in prob.wfm.n.items() if value(v) > 0.5}
+    return counts, rep

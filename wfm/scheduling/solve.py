@@ -115,15 +115,40 @@ def _is_mip(problem: pulp.LpProblem, mip: bool) -> bool:
     return mip and any(v.cat == pulp.LpInteger for v in problem.variables())
 
 
+class _HiGHSWithStart(pulp.HiGHS):
+    """PuLP's HiGHS interface handing HiGHS a (partial) start before it runs.
+
+    HiGHS completes a start given for some variables (here: the integer ones)
+    by solving for the rest, and ignores it if it is infeasible.
+    """
+
+    def __init__(self, start: dict[pulp.LpVariable, float], **kwargs):
+        super().__init__(**kwargs)
+        self.start = start
+
+    def callSolver(self, lp):
+        pairs = [(v.index, float(x)) for v, x in self.start.items()
+                 if getattr(v, "index", None) is not None]
+        if pairs:
+            idx, val = zip(*pairs)
+            lp.solverModel.setSolution(len(idx), list(idx), list(val))
+        super().callSolver(lp)
+
+
 def _solve_highs(problem: pulp.LpProblem, time_limit: float | None, gap: float | None,
-                 msg: bool, threads: int | None, mip: bool, options: dict | None
-                 ) -> SolveReport:
+                 msg: bool, threads: int | None, mip: bool, options: dict | None,
+                 start: dict | None = None) -> SolveReport:
     import highspy
 
     kwargs = dict(options or {})
     if not mip:
         kwargs["mip"] = False
-    solver = pulp.HiGHS(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads, **kwargs)
+    if start:
+        solver = _HiGHSWithStart(start, msg=msg, timeLimit=time_limit, gapRel=gap,
+                                 threads=threads, **kwargs)
+    else:
+        solver = pulp.HiGHS(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads,
+                            **kwargs)
     t = time.perf_counter()
     problem.solve(solver)
     seconds = time.perf_counter() - t
@@ -213,7 +238,8 @@ def _solve_cbc(problem: pulp.LpProblem, time_limit: float | None, gap: float | N
 
 def solve(problem: pulp.LpProblem, solver: str = "highs", time_limit: float | None = None,
           gap: float | None = None, msg: bool = False, threads: int | None = None,
-          mip: bool = True, options: dict | None = None) -> SolveReport:
+          mip: bool = True, options: dict | None = None,
+          start: dict[pulp.LpVariable, float] | None = None) -> SolveReport:
     """Solve ``problem`` in place and report the outcome.
 
     Parameters
@@ -236,6 +262,9 @@ def solve(problem: pulp.LpProblem, solver: str = "highs", time_limit: float | No
         Solver-specific options: HiGHS option names and values (e.g.
         ``{"solver": "ipm", "run_crossover": "off"}``); for CBC, command-line
         options as ``{name: value}`` (``None`` for a flag).
+    start : dict, optional
+        Values of some variables of a solution to start from (HiGHS; the
+        solver completes and checks it, and ignores an infeasible one).
 
     Returns
     -------
@@ -250,5 +279,5 @@ def solve(problem: pulp.LpProblem, solver: str = "highs", time_limit: float | No
     if time_limit is not None:
         time_limit = max(0.1, float(time_limit))
     if name == "highs":
-        return _solve_highs(problem, time_limit, gap, msg, threads, mip, options)
+        return _solve_highs(problem, time_limit, gap, msg, threads, mip, options, start)
     return _solve_cbc(problem, time_limit, gap, msg, threads, mip, options)

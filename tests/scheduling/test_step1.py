@@ -1,0 +1,133 @@
+"""Step 1 of the scheduler: preference costs in the relaxation, and the rounding MILP.
+
+The instances are tiny and their optima derived in the comments; the
+relaxation's bound must equal them where the preference conflict is forced.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from test_scheduling_solvers import MON, checked, fixed, requirements, roster, scenario
+
+from wfm.scheduling import core, schedule
+from wfm.scheduling.model import build_model, round_by_mip, value
+from wfm.scheduling.roster import parse_roster
+from wfm.scheduling.solve import solve
+from wfm.scheduling.templates import expand_shifts
+
+
+def _early_late():
+    # one head 08-16 and one 12-20 on Monday; 8 h shifts start at 08:00 or 12:00
+    scen = scenario([fixed("08:00", [8.0], latest="12:00", step=240)])
+    req = requirements(scen, 1, {"voice": [(0, 8, 12, 1.0), (0, 12, 16, 2.0), (0, 16, 20, 1.0)]})
+    return scen, req
+
+
+def test_forced_preference_conflict_is_in_the_bound():
+    # Both agents want to start at 08:00 but one has to start at 12:00: labour
+    # 2 x 8 h x 0.5 = 8 plus one unmet preference (2) = 10 is optimal, and the
+    # step-1 bound must see the unmet preference (without it, it would be 8).
+    scen, req = _early_late()
+    ros = roster([{"agent_id": x, "skills": "voice", "preferred_start": "08:00"} for x in "ab"])
+    res = schedule(req, scen, ros, time_limit=60, gap=1e-6)
+    assert res.objective == pytest.approx(10.0, abs=1e-6)
+    assert res.best_bound == pytest.approx(10.0, abs=1e-6)
+    assert res.lp_bound == pytest.approx(10.0, abs=1e-6)
+    assert res.status == "optimal"
+    assert res.preferences_met == pytest.approx(0.5)
+    checked(res, ros, scen)
+
+
+def test_agent_without_preference_takes_the_late_shift():
+    # A third agent without preferences works 12:00; one 08:00 agent stays at
+    # home (a preference counts only on worked days): objective 8, all met.
+    scen, req = _early_late()
+    ros = roster([{"agent_id": x, "skills": "voice", "preferred_start": "08:00"} for x in "ab"]
+                 + [{"agent_id": "c", "skills": "voice"}])
+    res = schedule(req, scen, ros, time_limit=60, gap=1e-6)
+    assert res.objective == pytest.approx(8.0, abs=1e-6)
+    assert res.preferences_met == pytest.approx(1.0)
+    late = res.shifts.loc[res.shifts["start"].dt.hour == 12, "agent_id"].tolist()
+    assert late == ["c"]
+    checked(res, ros, scen)
+
+
+def test_minimum_hours_force_a_wished_day_off_into_the_bound():
+    # Agent a wishes Monday off but needs 56 h a week (8 h on a one-day
+    # horizon); b has no minimum. Optimal: a works 08-16 (labour 4) and
+    # misses the wish (2) = 6. Without counting that a must work, the
+    # relaxation would hand the shift to b and bound 4.
+    scen = scenario([fixed("08:00", [8.0])])
+    req = requirements(scen, 1, {"voice": [(0, 8, 16, 1.0)]})
+    ros = roster([{"agent_id": "a", "skills": "voice", "days_off_wished": "mon",
+                   "min_hours_week": 56.0, "max_hours_week": 56.0, "max_days_week": 7},
+                  {"agent_id": "b", "skills": "voice"}])
+    res = schedule(req, scen, ros, time_limit=60, gap=1e-6)
+    assert res.shifts["agent_id"].tolist() == ["a"]
+    assert res.objective == pytest.approx(6.0, abs=1e-6)
+    assert res.lp_bound == pytest.approx(6.0, abs=1e-6)
+    checked(res, ros, scen)
+
+
+def _medium():
+    """Two days, two skill groups, starts every 30 min: a fractional LP."""
+    scen = scenario([fixed("06:00", [4.0, 6.0, 8.0], latest="14:00")], channels=[
+        {"name": "voice", "kind": "realtime", "priority": 2.0},
+        {"name": "chat", "kind": "concurrent", "concurrency": 2, "priority": 1.0}])
+    req = requirements(scen, 2, {
+        "voice": [(d, 8, 12, 3.3) for d in range(2)] + [(d, 12, 18, 2.6) for d in range(2)]
+        + [(d, 18, 22, 1.2) for d in range(2)],
+        "chat": [(d, 9, 21, 1.7) for d in range(2)]})
+    ros = roster([{"agent_id": f"v{i}", "skills": "voice", "min_hours_week": 8.0}
+                  for i in range(5)]
+                 + [{"agent_id": f"m{i}", "skills": "voice;chat", "preferred_start": "09:00"}
+                    for i in range(4)])
+    return scen, req, ros
+
+
+def test_rounding_milp_keeps_each_count_next_to_its_lp_value():
+    scen, req, ros = _medium()
+    agents = parse_roster(ros, scen)
+    demand = core.prepare_demand(req, scen)
+    catalog = expand_shifts(scen, [MON, MON + pd.Timedelta(days=1)])
+    groups = core.make_groups(agents, catalog, demand.channels)
+    prob = build_model(demand, catalog, groups, agents, scen.weights, 11.0)
+    rep = solve(prob, "highs", mip=False)
+    assert rep.status == "optimal"
+    lp = {k: value(v) for k, v in prob.wfm.n.items()}
+    assert any(abs(x - round(x)) > 1e-6 for x in lp.values()), "instance should be fractional"
+    counts, rep_r = round_by_mip(lp, demand, catalog, groups, agents, scen.weights, 11.0,
+                                 "highs", time_limit=60, gap=1e-4)
+    assert rep_r.has_solution and counts
+    for key, x in lp.items():
+        assert math.floor(x + 1e-6) <= counts.get(key, 0) <= math.ceil(x - 1e-6)
+
+
+def test_large_instance_path_uses_the_rounding_milp(monkeypatch):
+    # above MIP_MAX_INTEGERS the counts come from LP + rounding MILP; the
+    # schedule is complete and every contract holds
+    scen, req, ros = _medium()
+    monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
+    res = schedule(req, scen, ros, time_limit=60)
+    assert "rounding" in set(res.stages["stage"])
+    assert "shift_counts" not in set(res.stages["stage"])
+    assert res.objective >= res.best_bound - 1e-6
+    checked(res, ros, scen, days=2)
+
+
+@pytest.mark.parametrize("start", [{"x": 3.0, "y": 0.0}, {"x": 0.0, "y": 0.0}, {"x": 2.0}])
+def test_highs_start_feasible_partial_or_infeasible(start):
+    # min x + 2y, x + y >= 2.5, integers: optimum x = 3, y = 0 (3.0); a
+    # feasible start, an infeasible one (ignored) and a partial one all end there
+    import pulp
+
+    prob = pulp.LpProblem("start", pulp.LpMinimize)
+    v = {n: pulp.LpVariable(n, 0, 10, cat=pulp.LpInteger) for n in "xy"}
+    prob += v["x"] + 2 * v["y"]
+    prob += v["x"] + v["y"] >= 2.5
+    rep = solve(prob, "highs", start={v[k]: x for k, x in start.items()})
+    assert rep.status == "optimal" and rep.objective == pytest.approx(3.0)
+    assert value(v["x"]) == pytest.approx(3.0) and value(v["y"]) == pytest.approx(0.0)
