@@ -60,9 +60,12 @@ from wfm.scheduling.templates import ShiftCatalog, expand_shifts
 #: Share of the time limit by which each step should be done (the LP
 #: relaxation, step 1, step 2; step 3 gets the rest). The LP takes about the
 #: same time whatever the number of agents (~20 s for a week of the sample
-#: scenario), so it may use half of a short limit; the rounding MILP then
-#: only gets a short try and starts from cumulative rounding.
+#: scenario), so it may use half of a short limit. Step 1 ends by the larger
+#: of the second share and what :data:`STEPS_2_3_SECONDS_PER_AGENT` leaves.
 STAGE_DEADLINES = (0.5, 0.42, 0.82)
+#: Time steps 2 and 3 take per agent [s] (measured: 50 agents ~15 s, 150
+#: agents ~60 s on 2 cores), kept free of step 1 within 30-60 % of the limit.
+STEPS_2_3_SECONDS_PER_AGENT = 0.4
 #: Step 1 is solved as a MILP (not LP + rounding) up to this many integer variables.
 MIP_MAX_INTEGERS = 1500
 
@@ -423,10 +426,12 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     say(f"  LP relaxation: {rep1.status}, bound "
         f"{'n/a' if lp_value is None else f'{lp_value:,.1f}'} "
         f"({stage_s['lp_relaxation']:.1f} s)")
+    reserve = min(0.6, max(0.3, STEPS_2_3_SECONDS_PER_AGENT * len(agents) / time_limit))
+    step1_end = max(STAGE_DEADLINES[1], 1.0 - reserve)
     if exact:
         # small enough to solve the counts exactly (the MILP's bound is also tighter)
         t = time.perf_counter()
-        rep_m = solve(prob, solver, time_limit=clock.until(STAGE_DEADLINES[1]), gap=gap * 0.5,
+        rep_m = solve(prob, solver, time_limit=clock.until(step1_end), gap=gap * 0.5,
                       threads=threads)
         record("shift_counts", rep_m)
         stage_s["shift_counts"] = time.perf_counter() - t
@@ -442,7 +447,7 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
         del prob
         t = time.perf_counter()
         rounded, rep_r = round_by_mip(lp_counts, demand, catalog, groups, agents, weights,
-                                      rest_h, solver, clock.until(STAGE_DEADLINES[1]), gap,
+                                      rest_h, solver, clock.until(step1_end), gap,
                                       threads)
         record("rounding", rep_r)
         stage_s["rounding"] = time.perf_counter() - t
@@ -472,8 +477,7 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
         lim = None if budget is None else max(0.5, budget * sizes[g] / left_size)
         left_size -= sizes[g]
         ga = assign_group(g, grp, planned, catalog, agents, weights, rest_h, solver=solver,
-                          time_limit=lim, gap=gap,
-                          max_priority=float(max(demand.priority[c] for c in grp.skills)))
+                          time_limit=lim, gap=gap)
         record(f"assign_g{g}", ga.report)
         shifts_of.update(ga.shifts)
         n_short += ga.short
