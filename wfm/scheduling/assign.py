@@ -231,7 +231,8 @@ def _profile_deviation(counts: dict[int, int], shifts: dict[int, list[int]],
 def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatalog,
                  agents: list[Agent], weights: SchedulingWeights, min_rest_hours: float,
                  solver: str = "highs", time_limit: float | None = None,
-                 gap: float | None = None) -> GroupAssignment:
+                 gap: float | None = None, neighbour: int = NEIGHBOUR_MINUTES,
+                 max_priority: float = 1.0) -> GroupAssignment:
     """Step 2 for one skill group: which agent works which planned shift.
 
     Parameters
@@ -240,6 +241,11 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
         Shift type -> number of the group's agents step 1 planned on it.
     time_limit : float, optional
         Wall-clock limit for this group [s] (shared by the repair pass).
+    neighbour : int
+        Shift types starting this close to a planned one are candidates [min].
+    max_priority : float
+        Scales the cost of missing planned presence (the core passes the
+        group's highest channel priority for counts from cumulative rounding).
 
     Returns
     -------
@@ -248,11 +254,11 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
     cost = agent_cost_factor(agents)
     rest = int(round(min_rest_hours * 60))
     widen: set[int] = set()
-    # a head-hour short of the plan costs under-coverage at the second slope.
-    # Not scaled by the channels' priorities: with voice's priority the
-    # largest group of 500 agents found no schedule within 2 % in 110 s
+    # a head-hour short of the plan costs under-coverage at the second slope,
+    # by default not scaled by the channels' priorities: with voice's priority
+    # the largest group of 500 agents found no schedule within 2 % in 110 s
     # (98 % gap), without it the same group was solved in 65 s.
-    short_weight = weights.under_coverage * 2.0
+    short_weight = weights.under_coverage * max_priority * 2.0
     # Members who cannot reach their minimum with the planned types alone get
     # every compatible type up front (cheap check: their best planned days).
     planned = np.array(sorted(s for s, k in counts.items() if k > 0), dtype=np.int64)
@@ -270,7 +276,6 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
             widen.add(mi)
     t_start = time.perf_counter()
     greedy = greedy_assign(grp, counts, catalog, agents, rest)
-    neighbour = NEIGHBOUR_MINUTES
     bh = PROFILE_MINUTES / 60.0
     # the best usable solution over the attempts: (objective, shifts, short, extra)
     best: tuple[float, dict[int, list[int]], float, float] | None = None
