@@ -109,8 +109,8 @@ def _rest_cliques(types: np.ndarray, catalog: ShiftCatalog, rest: int) -> list[l
 def _build_assignment(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatalog,
                       agents: list[Agent], cost: np.ndarray, weights: SchedulingWeights,
                       rest: int, widen: set[int], short_weight: float,
-                      neighbour: int = NEIGHBOUR_MINUTES) -> tuple[pulp.LpProblem, dict, dict,
-                                                                   dict, dict]:
+                      neighbour: int = NEIGHBOUR_MINUTES
+                      ) -> tuple[pulp.LpProblem, dict, dict]:
     prob = pulp.LpProblem(f"wfm_assign_g{g}", pulp.LpMinimize)
     obj: dict = {}
     planned = np.array(sorted(s for s, k in counts.items() if k > 0), dtype=np.int64)
@@ -195,13 +195,10 @@ def _build_assignment(g: int, grp: Group, counts: dict[int, int], catalog: Shift
         for b, x in zip(*rebin(idx, sh, k, nb)):
             rows[int(b)][v] = float(x)
     bh = k * catalog.interval_minutes / 60.0
-    short: dict[int, pulp.LpVariable] = {}
-    extra: dict[int, pulp.LpVariable] = {}
     for b in sorted(set(rows) | set(np.flatnonzero(target > 1e-9).tolist())):
         terms = dict(rows.get(b, {}))
         sv = pulp.LpVariable(f"short_b{b}", 0)
         ev = pulp.LpVariable(f"extra_b{b}", 0)
-        short[b], extra[b] = sv, ev
         terms[sv] = 1.0
         terms[ev] = -1.0
         obj[sv] = short_weight * bh
@@ -210,7 +207,7 @@ def _build_assignment(g: int, grp: Group, counts: dict[int, int], catalog: Shift
                                              pulp.LpConstraintEQ, f"profile_g{g}_b{b}",
                                              float(target[b])))
     prob.setObjective(pulp.LpAffineExpression(obj))
-    return prob, z, short, extra, slack_min
+    return prob, z, slack_min
 
 
 def _profile_deviation(counts: dict[int, int], shifts: dict[int, list[int]],
@@ -276,11 +273,10 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
             widen.add(mi)
     t_start = time.perf_counter()
     greedy = greedy_assign(grp, counts, catalog, agents, rest)
-    bh = PROFILE_MINUTES / 60.0
-    # the best usable solution over the attempts: (objective, shifts, short, extra)
-    best: tuple[float, dict[int, list[int]], float, float] | None = None
+    # the best usable solution over the attempts: (objective, shifts)
+    best: tuple[float, dict[int, list[int]]] | None = None
     for attempt in range(3):
-        prob, z, short, extra, slack = _build_assignment(g, grp, counts, catalog, agents, cost,
+        prob, z, slack = _build_assignment(g, grp, counts, catalog, agents, cost,
                                                          weights, rest, widen, short_weight,
                                                          neighbour)
         left = None if time_limit is None else \
@@ -302,9 +298,7 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
             for (a, s), v in z.items():
                 if value(v) > 0.5:
                     mine[a].append(s)
-            best = (rep.objective, dict(mine),
-                    float(sum(value(v) for v in short.values()) * bh),
-                    float(sum(value(v) for v in extra.values()) * bh))
+            best = (rep.objective, dict(mine))
         missed: dict[int, float] = defaultdict(float)
         for (a, _bi), v in slack.items():
             if value(v) > 1e-6:
@@ -318,11 +312,8 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
         if not grown:
             break
         widen |= grown
-    if best is not None:
-        _, shifts, n_short, n_extra = best
-    else:
-        shifts = greedy
-        n_short, n_extra = _profile_deviation(counts, greedy, catalog)
+    shifts = best[1] if best is not None else greedy
+    n_short, n_extra = _profile_deviation(counts, shifts, catalog)
     shifts = top_up(grp, shifts, catalog, agents, rest)
     missed = {}
     for a in grp.members:

@@ -830,9 +830,8 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
         prob.setObjective(prob.objective + pulp.LpAffineExpression(extra))
     # start from cumulative rounding (within the box; HiGHS drops it if it
     # breaks a row), so a short time limit never ends worse than that
-    start = {prob.wfm.n[key]: float(k) for key, k in round_counts(lp_counts, catalog).items()
-             if key in prob.wfm.n}
-    start.update({v: 0.0 for key, v in prob.wfm.n.items() if v not in start})
+    cumulative = round_counts(lp_counts, catalog)
+    start = {v: float(cumulative.get(key, 0)) for key, v in prob.wfm.n.items()}
     rep = solve(prob, solver, time_limit=time_limit, gap=gap, threads=threads, start=start)
     if not rep.has_solution or (rep.gap is not None and rep.gap > ROUNDING_MAX_GAP):
         return None, rep

@@ -116,7 +116,7 @@ def _is_mip(problem: pulp.LpProblem, mip: bool) -> bool:
 
 
 class _HiGHSWithStart(pulp.HiGHS):
-    """PuLP's HiGHS interface handing HiGHS a (partial) start before it runs.
+    """PuLP's HiGHS interface handing HiGHS a (partial) start, if any, before it runs.
 
     HiGHS completes a start given for some variables (here: the integer ones)
     by solving for the rest, and ignores it if it is infeasible.
@@ -143,12 +143,8 @@ def _solve_highs(problem: pulp.LpProblem, time_limit: float | None, gap: float |
     kwargs = dict(options or {})
     if not mip:
         kwargs["mip"] = False
-    if start:
-        solver = _HiGHSWithStart(start, msg=msg, timeLimit=time_limit, gapRel=gap,
-                                 threads=threads, **kwargs)
-    else:
-        solver = pulp.HiGHS(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads,
-                            **kwargs)
+    solver = _HiGHSWithStart(start or {}, msg=msg, timeLimit=time_limit, gapRel=gap,
+                             threads=threads, **kwargs)
     t = time.perf_counter()
     problem.solve(solver)
     seconds = time.perf_counter() - t
