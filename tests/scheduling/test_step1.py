@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pulp
 import pytest
 from test_scheduling_solvers import MON, checked, fixed, requirements, roster, scenario
 
 from wfm.scheduling import core, schedule
-from wfm.scheduling.model import build_model, round_by_mip, value
+from wfm.scheduling.model import build_model, repair_start, round_by_mip, value
 from wfm.scheduling.roster import parse_roster
 from wfm.scheduling.solve import solve
 from wfm.scheduling.templates import expand_shifts
@@ -118,12 +119,54 @@ def test_large_instance_path_uses_the_rounding_milp(monkeypatch):
     checked(res, ros, scen, days=2)
 
 
+def test_repair_start_lowers_the_counts_that_break_a_row():
+    # two shift types whose LP values (0.6, 0.7) both round up to 1, but one
+    # agent works at most one of them and at most 8 paid hours; the row with
+    # an unbounded continuous variable never limits the counts
+    prob = pulp.LpProblem("repair", pulp.LpMinimize)
+    n1 = pulp.LpVariable("n1", 0, 1, cat=pulp.LpInteger)
+    n2 = pulp.LpVariable("n2", 0, 1, cat=pulp.LpInteger)
+    n3 = pulp.LpVariable("n3", 1, 2, cat=pulp.LpInteger)
+    h = pulp.LpVariable("h", 0, 8)
+    free = pulp.LpVariable("free", 0)
+    prob += h + free
+    prob += n1 + n2 <= 1, "oneshift"
+    prob += 8 * n1 + 8 * n2 - h == 0, "hours"
+    prob += n3 - free <= 0, "cover"
+    prob += n3 <= 1, "cap"
+    fixed = repair_start(prob, {n1: 1, n2: 1, n3: 2}, {n1: 0.6, n2: 0.7, n3: 1.2})
+    # n1 exceeds its LP value more (0.4 against 0.3) and is lowered first;
+    # n3 goes to its floor for the cap row, never below its lower bound
+    assert fixed == {n1: 0.0, n2: 1.0, n3: 1.0}
+    assert repair_start(prob, {n1: 0, n2: 1, n3: 1}, {n1: 0.6, n2: 0.7, n3: 1.2}) == \
+        {n1: 0.0, n2: 1.0, n3: 1.0}
+
+
+def test_rounding_start_holds_every_row_of_the_counts_alone():
+    scen, req, ros = _medium()
+    agents = parse_roster(ros, scen)
+    demand = core.prepare_demand(req, scen)
+    catalog = expand_shifts(scen, [MON, MON + pd.Timedelta(days=1)])
+    groups = core.make_groups(agents, catalog, demand.channels)
+    prob = build_model(demand, catalog, groups, agents, scen.weights, 11.0)
+    solve(prob, "highs", mip=False)
+    lp = {v: value(v) for v in prob.wfm.n.values()}
+    for v, x in lp.items():
+        v.lowBound, v.upBound = math.floor(x + 1e-6), math.ceil(x - 1e-6)
+    start = repair_start(prob, {v: math.ceil(x - 1e-6) for v, x in lp.items()}, lp)
+    for v, k in start.items():
+        assert v.lowBound <= k <= v.upBound
+    for con in prob.constraints():
+        if all(v in start for v in con):
+            lhs = sum(a * start[v] for v, a in con.items()) + con.constant
+            assert lhs <= 1e-6 if con.sense == pulp.LpConstraintLE else \
+                lhs >= -1e-6 if con.sense == pulp.LpConstraintGE else abs(lhs) <= 1e-6
+
+
 @pytest.mark.parametrize("start", [{"x": 3.0, "y": 0.0}, {"x": 0.0, "y": 0.0}, {"x": 2.0}])
 def test_highs_start_feasible_partial_or_infeasible(start):
     # min x + 2y, x + y >= 2.5, integers: optimum x = 3, y = 0 (3.0); a
     # feasible start, an infeasible one (ignored) and a partial one all end there
-    import pulp
-
     prob = pulp.LpProblem("start", pulp.LpMinimize)
     v = {n: pulp.LpVariable(n, 0, 10, cat=pulp.LpInteger) for n in "xy"}
     prob += v["x"] + 2 * v["y"]

@@ -782,6 +782,56 @@ ROUNDING_MAX_GAP = 0.25
 ROUNDING_BLOCK_MINUTES = 60
 
 
+def repair_start(prob: pulp.LpProblem, start: dict[pulp.LpVariable, int],
+                 target: dict[pulp.LpVariable, float]) -> dict[pulp.LpVariable, float]:
+    """Lower integer start values until the rows they alone decide hold.
+
+    A row is checked when, written as ``sum a_i n_i <= cap``, every start
+    variable has ``a_i >= 0`` and the other variables' least activity (from
+    their bounds) makes ``cap`` finite: shifts per day, days, Hall, rest and
+    consecutive-day rows, and the hours rows against the members' maximum
+    hours. A violated row lowers the counts that exceed their ``target`` (LP
+    value) the most, never below their lower bound (the floor of the LP
+    value, which satisfies these rows), until it holds.
+    """
+    x = dict(start)
+    rows = []
+    for con in prob.constraints():
+        senses = [1.0] if con.sense == pulp.LpConstraintLE else \
+            [-1.0] if con.sense == pulp.LpConstraintGE else [1.0, -1.0]
+        for sg in senses:
+            n_terms, least = [], sg * con.constant
+            for v, a in con.items():
+                a = sg * a
+                if v in x:
+                    n_terms.append((v, a))
+                    continue
+                b = v.lowBound if a > 0 else v.upBound
+                if b is None:
+                    least = -math.inf
+                    break
+                least += a * b
+            if (n_terms and math.isfinite(least) and all(a >= 0 for _, a in n_terms)
+                    and any(a > 0 for _, a in n_terms)):
+                rows.append((n_terms, -least))
+    for _ in range(5):
+        changed = False
+        for n_terms, cap in rows:
+            excess = sum(a * x[v] for v, a in n_terms) - cap
+            if excess <= 1e-6:
+                continue
+            for v, a in sorted(n_terms, key=lambda t: target[t[0]] - x[t[0]]):
+                while a > 0 and excess > 1e-6 and x[v] > (v.lowBound or 0):
+                    x[v] -= 1
+                    excess -= a
+                    changed = True
+                if excess <= 1e-6:
+                    break
+        if not changed:
+            break
+    return {v: float(k) for v, k in x.items()}
+
+
 def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalog: ShiftCatalog,
                  groups: list[Group], agents: list[Agent], weights: SchedulingWeights,
                  min_rest_hours: float, solver: str, time_limit: float | None, gap: float,
@@ -828,10 +878,12 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
         extra[sl] = weights.preference
     if extra:
         prob.setObjective(prob.objective + pulp.LpAffineExpression(extra))
-    # start from cumulative rounding (within the box; HiGHS drops it if it
-    # breaks a row), so a short time limit never ends worse than that
+    # start from cumulative rounding (within the box), repaired where it
+    # breaks a row (HiGHS drops an infeasible start), so a short time limit
+    # never ends worse than that
     cumulative = round_counts(lp_counts, catalog)
-    start = {v: float(cumulative.get(key, 0)) for key, v in prob.wfm.n.items()}
+    start = repair_start(prob, {v: cumulative.get(key, 0) for key, v in prob.wfm.n.items()},
+                         {v: lp_counts.get(key, 0.0) for key, v in prob.wfm.n.items()})
     rep = solve(prob, solver, time_limit=time_limit, gap=gap, threads=threads, start=start)
     if not rep.has_solution or (rep.gap is not None and rep.gap > ROUNDING_MAX_GAP):
         return None, rep
