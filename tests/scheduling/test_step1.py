@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pulp
 import pytest
@@ -174,3 +175,62 @@ def test_highs_start_feasible_partial_or_infeasible(start):
     rep = solve(prob, "highs", start={v[k]: x for k, x in start.items()})
     assert rep.status == "optimal" and rep.objective == pytest.approx(3.0)
     assert value(v["x"]) == pytest.approx(3.0) and value(v["y"]) == pytest.approx(0.0)
+
+
+def test_step2_chunks_realise_a_plan_that_fits(monkeypatch):
+    # five voice agents, a plan of five 8-hour shifts over two days: solved
+    # in chunks of two members, every planned shift is staffed once, nothing
+    # is added, and each agent works one shift
+    from wfm.scheduling import assign
+
+    scen, _req, ros = _medium()
+    agents = parse_roster(ros, scen)
+    catalog = expand_shifts(scen, [MON, MON + pd.Timedelta(days=1)])
+    groups = core.make_groups(agents, catalog, ["voice", "chat"])
+    grp = next(g for g in groups if g.skills == (0,))
+    grp.types = np.flatnonzero(grp.compat.any(axis=0))
+    eight = [int(s) for s in grp.types
+             if catalog.length[s] == 480 and catalog.start_wall[s] in (480, 540, 600)]
+    counts = {s: 1 for s in eight[:5]} if len(eight) >= 5 else {}
+    assert sum(counts.values()) == 5
+    monkeypatch.setattr(assign, "CHUNK_MEMBERS", 2)
+    assert len(assign._chunks(grp, agents, 2)) == 3
+    ga = assign.assign_group(0, grp, counts, catalog, agents, scen.weights, 11.0,
+                             time_limit=30)
+    assert sorted(s for ss in ga.shifts.values() for s in ss) == sorted(counts)
+    assert all(len(ss) == 1 for ss in ga.shifts.values()) and len(ga.shifts) == 5
+    assert ga.short == pytest.approx(0.0) and ga.extra == pytest.approx(0.0)
+    assert not ga.min_hours_missed
+
+
+def test_hour_patterns_enumerate_whole_shift_weeks():
+    from wfm.scheduling.model import hour_patterns
+
+    # 21-25 h in at most 4 shifts of 6 h: only four shifts (24 h)
+    assert hour_patterns((360,), 21.0, 25.0, 4) == [(4,)]
+    # 16-20 h with 4 h and 5 h shifts, at most 4: 4+4+4+4, 4+4+4+5 ... 5+5+5+5
+    assert sorted(hour_patterns((240, 300), 16.0, 20.0, 4)) == [(0, 4), (1, 3), (2, 2), (3, 1),
+                                                               (4, 0)]
+    assert hour_patterns((240,), 0.0, 8.0, 5) == [(0,), (1,), (2,)]
+    assert hour_patterns((360,), 13.0, 17.0, 5) == []
+
+
+def test_hour_patterns_tighten_the_bound(monkeypatch):
+    # One agent, 21-25 h a week in at most 4 days, only 6-hour shifts, and
+    # one head needed 08-14 on three days: any schedule works four 6-hour
+    # shifts (24 h: labour 12, 6 h over = 18). Without the patterns the
+    # relaxation works 3.5 of them (labour 10.5, 3 h over).
+    from wfm.scheduling import model
+
+    scen = scenario([fixed("08:00", [6.0])])
+    req = requirements(scen, 7, {"voice": [(d, 8, 14, 1.0) for d in range(3)]})
+    ros = roster([{"agent_id": "a", "skills": "voice", "min_hours_week": 21.0,
+                   "max_hours_week": 25.0, "max_days_week": 4}])
+    res = schedule(req, scen, ros, time_limit=60, gap=1e-6)
+    assert len(res.shifts) == 4
+    assert res.objective == pytest.approx(18.0)
+    assert res.lp_bound == pytest.approx(18.0)
+    checked(res, ros, scen, days=7)
+    monkeypatch.setattr(model, "MAX_PATTERNS", 0)
+    loose = schedule(req, scen, ros, time_limit=60, gap=1e-6)
+    assert loose.lp_bound == pytest.approx(13.5)

@@ -246,6 +246,31 @@ def _chunks(grp: Group, agents: list[Agent], size: int) -> list[list[int]]:
     return [order[c::k] for c in range(k)]
 
 
+def _split_plan(counts: dict[int, int], subs: list[Group], agents: list[Agent],
+                catalog: ShiftCatalog) -> list[dict[int, int]]:
+    """Deal the planned shifts to the chunks in proportion to their minimum hours.
+
+    Shifts go in order of day and start, each to the chunk least loaded
+    relative to its members' minimum hours (a small share of the maximum
+    hours for members without one), so every chunk gets a similar cut of
+    every day.
+    """
+    if len(subs) == 1:
+        return [dict(counts)]
+    cap = [sum(agents[a].min_hours + 0.01 * agents[a].max_hours for a in sub.members) or 1.0
+           for sub in subs]
+    load = [0.0] * len(subs)
+    out: list[dict[int, int]] = [defaultdict(int) for _ in subs]
+    for s in sorted(counts, key=lambda s: (catalog.day[s], catalog.start_abs[s], -catalog.paid[s])):
+        for _ in range(counts[s]):
+            ok = [i for i, sub in enumerate(subs) if sub.compat[:, s].any()] or \
+                list(range(len(subs)))
+            i = min(ok, key=lambda i: (load[i] + catalog.paid[s] / 60.0) / cap[i])
+            out[i][s] += 1
+            load[i] += catalog.paid[s] / 60.0
+    return [dict(o) for o in out]
+
+
 def _needs_all_types(ag: Agent, mine: np.ndarray, catalog: ShiftCatalog) -> bool:
     """Whether ``ag`` cannot reach the minimum hours with the shift types ``mine``."""
     if ag.min_hours <= 0:
@@ -315,8 +340,8 @@ def _assign_chunk(g: int, sub: Group, planned: np.ndarray, target: np.ndarray,
 
 
 #: Step 2 solves a group's members in chunks of at most this many (each a
-#: cross-section of the group's contracts), one after the other against what
-#: the earlier chunks left of the plan: the largest group of 500 agents (150
+#: cross-section of the group's contracts), one after the other, each with
+#: its cut of the planned shifts: the largest group of 500 agents (150
 #: members) as one MILP stopped at a 98.6 % gap after 109 s.
 CHUNK_MEMBERS = 50
 
@@ -328,9 +353,10 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
                  max_priority: float = 1.0) -> GroupAssignment:
     """Step 2 for one skill group: which agent works which planned shift.
 
-    Groups larger than :data:`CHUNK_MEMBERS` are solved in chunks: each
-    chunk's target is its share (by contract hours) of the planned presence
-    the earlier chunks left uncovered.
+    Groups larger than :data:`CHUNK_MEMBERS` are solved in chunks, one after
+    the other: the planned shifts are dealt to the chunks by their members'
+    minimum hours, and each chunk's target is its own shifts' presence plus
+    what the earlier chunks left uncovered of theirs.
 
     Parameters
     ----------
@@ -357,28 +383,28 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
     short_weight = weights.under_coverage * max_priority * 2.0
     planned = np.array(sorted(s for s, k in counts.items() if k > 0), dtype=np.int64)
     t_start = time.perf_counter()
-    greedy = greedy_assign(grp, counts, catalog, agents, rest)
-    plan = _profile(counts, catalog)
-    done = np.zeros_like(plan)
     chunks = _chunks(grp, agents, CHUNK_MEMBERS)
-    hours = [sum(agents[grp.members[mi]].min_hours + agents[grp.members[mi]].max_hours
-                 for mi in ch) for ch in chunks]
+    subs = [Group(skills=grp.skills, members=[grp.members[mi] for mi in ch],
+                  types=grp.types, compat=grp.compat[ch]) for ch in chunks]
+    plans = _split_plan(counts, subs, agents, catalog)
     shifts: dict[int, list[int]] = {}
     reps: list[SolveReport] = []
-    for i, ch in enumerate(chunks):
-        sub = Group(skills=grp.skills, members=[grp.members[mi] for mi in ch],
-                    types=grp.types, compat=grp.compat[ch])
-        share = hours[i] / max(sum(hours[i:]), 1e-9)
-        target = np.clip(plan - done, 0.0, None) * share
+    planned_so_far: dict[int, float] = defaultdict(float)
+    for i, sub in enumerate(subs):
+        for x, k in plans[i].items():
+            planned_so_far[x] += k
+        # this chunk's plan and what the earlier chunks left of theirs
+        target = np.clip(_profile(planned_so_far, catalog)
+                         - _profile(_worked(shifts), catalog), 0.0, None)
         left = None
         if time_limit is not None:
             left = max(0.3, (time_limit - (time.perf_counter() - t_start))
-                       * len(ch) / sum(len(c) for c in chunks[i:]))
+                       * len(sub.members) / sum(len(c.members) for c in subs[i:]))
+        greedy = greedy_assign(sub, plans[i], catalog, agents, rest)
         mine, rep = _assign_chunk(g, sub, planned, target, greedy, catalog, agents, cost,
                                   weights, rest, short_weight, solver, left, gap, neighbour)
         reps.append(rep)
         shifts.update(mine)
-        done = _profile(_worked(shifts), catalog)
     n_short, n_extra = _profile_deviation(counts, shifts, catalog)
     shifts = top_up(grp, shifts, catalog, agents, rest)
     missed = {}

@@ -351,11 +351,92 @@ class CountModel:
     coverage: CoverageBlock
     objective_terms: dict
     pref_days: list[pulp.LpConstraint] = field(default_factory=list)
+    length_links: list[pulp.LpConstraint] = field(default_factory=list)
+    patterns: list[pulp.LpVariable] = field(default_factory=list)
+
+
+#: Most hour patterns per contract class (see :func:`hour_patterns`); a class
+#: with more gets none and relies on the hours and days rows alone.
+MAX_PATTERNS = 400
+
+
+def hour_patterns(lengths: tuple[int, ...], hmin: float, hmax: float, dmax: int
+                  ) -> list[tuple[int, ...]]:
+    """Every way to work a week of paid hours in ``[hmin, hmax]`` with at most ``dmax`` shifts.
+
+    ``lengths`` are the paid minutes of the shifts a member may work; a
+    pattern counts the shifts of each length. Returns ``[]`` when there are
+    more than :data:`MAX_PATTERNS`.
+    """
+    out: list[tuple[int, ...]] = []
+    lo, hi = hmin * 60 - 1e-6, hmax * 60 + 1e-6
+
+    def rec(i: int, left: int, total: float, acc: list[int]) -> bool:
+        if i == len(lengths):
+            if lo <= total <= hi:
+                out.append(tuple(acc))
+            return len(out) <= MAX_PATTERNS
+        for k in range(left + 1):
+            if total + k * lengths[i] > hi:
+                break
+            acc.append(k)
+            ok = rec(i + 1, left - k, total + k * lengths[i], acc)
+            acc.pop()
+            if not ok:
+                return False
+        return True
+
+    return out if rec(0, dmax, 0.0, []) else []
+
+
+def _add_hour_patterns(prob: pulp.LpProblem, g: int, bi: int, in_blk: np.ndarray,
+                       classes: dict[tuple, int], n_vars: dict, catalog: ShiftCatalog,
+                       pat_vars: list) -> list[pulp.LpConstraint]:
+    """Whole-shift hours per member: the shifts of each paid length are a sum of patterns.
+
+    Members with the same hours window, days and shift lengths form a
+    contract class; each member works one :func:`hour_patterns` pattern, so
+    the planned shifts of each paid length equal the patterns' shifts of that
+    length. Every schedule meets these rows (which the group's hours and days
+    rows alone do not: 21 hours in at most 4 shifts cannot be worked with 6-hour
+    shifts only), so the model stays a relaxation. Returns the length rows.
+    """
+    if not classes:
+        return []
+    lengths = sorted({int(x) for x in catalog.paid[in_blk]})
+    per_len: dict[int, dict] = {L: {} for L in lengths}
+    pats = {}
+    for key, _k in classes.items():
+        hmin, hmax, dmax, mine = key
+        pats[key] = hour_patterns(mine, hmin, hmax, dmax)
+        if not pats[key]:
+            return []   # too many (or none): leave the group to the hours rows
+    for ci, (key, k) in enumerate(sorted(classes.items())):
+        mine = key[3]
+        mv = [pulp.LpVariable(f"pat_g{g}_w{bi}_c{ci}_p{j}", 0, k, cat=pulp.LpInteger)
+              for j in range(len(pats[key]))]
+        pat_vars.extend(mv)
+        prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression({v: 1.0 for v in mv}),
+                                             pulp.LpConstraintEQ, f"patcls_g{g}_w{bi}_c{ci}", k))
+        for v, pat in zip(mv, pats[key]):
+            for L, cnt in zip(mine, pat):
+                if cnt:
+                    per_len[L][v] = per_len[L].get(v, 0.0) - cnt
+    rows = []
+    for L in lengths:
+        terms = dict(per_len[L])
+        for s in in_blk[catalog.paid[in_blk] == L]:
+            terms[n_vars[(g, int(s))]] = 1.0
+        row = pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintEQ,
+                                f"patlen_g{g}_w{bi}_L{L}", 0)
+        prob.addConstraint(row)
+        rows.append(row)
+    return rows
 
 
 def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 agents: list[Agent], weights: SchedulingWeights, min_rest_hours: float,
-                name: str = "wfm_shift_counts") -> pulp.LpProblem:
+                name: str = "wfm_shift_counts", patterns: bool = True) -> pulp.LpProblem:
     """Step 1: the shift-count MILP (a relaxation of the full schedule).
 
     Parameters
@@ -387,6 +468,8 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     avail = np.array([[a.available_on(d) for d in catalog.days] for a in agents], dtype=bool)
     pres_rows: list[tuple[int, dict]] = []
     pref_days: list[pulp.LpConstraint] = []
+    links: list[pulp.LpConstraint] = []
+    pat_vars: list[pulp.LpVariable] = []
 
     for g, grp in enumerate(groups):
         comp = grp.compat                     # members x types
@@ -457,6 +540,7 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             terms = {n_vars[(g, int(s))]: catalog.paid[s] / 60.0 for s in in_blk}
             day_terms = {n_vars[(g, int(s))]: 1.0 for s in in_blk}
             day_cap = 0
+            contract_classes: dict[tuple, int] = defaultdict(int)
             for mi, a in enumerate(members):
                 ag = agents[a]
                 my = in_blk[comp[mi, in_blk]]
@@ -466,6 +550,8 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 longest = (np.sort(catalog.paid[my])[::-1][:1].sum() / 60.0) if my.size else 0.0
                 hmax = min(ag.max_hours, dmax * longest)
                 hmin = min(ag.min_hours * share, hmax)
+                contract_classes[(hmin, hmax, dmax,
+                                  tuple(sorted({int(x) for x in catalog.paid[my]})))] += 1
                 hv = pulp.LpVariable(f"hours_a{a}_w{bi}", hmin, hmax)
                 h_vars[(a, bi)] = hv
                 obj[hv] = obj.get(hv, 0.0) + weights.labour_cost * float(cost[a])
@@ -475,6 +561,9 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(day_terms),
                                                  pulp.LpConstraintLE, f"days_g{g}_w{bi}",
                                                  day_cap))
+            if patterns:
+                links += _add_hour_patterns(prob, g, bi, in_blk, contract_classes, n_vars,
+                                            catalog, pat_vars)
         for d in range(nd):
             on_d = types[catalog.day[types] == d]
             if on_d.size == 0:
@@ -539,7 +628,8 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
 
     prob.setObjective(pulp.LpAffineExpression(obj))
     prob.wfm = CountModel(n=n_vars, breaks=brk_vars, hours=h_vars, coverage=cov,
-                          objective_terms=obj, pref_days=pref_days)
+                          objective_terms=obj, pref_days=pref_days, length_links=links,
+                          patterns=pat_vars)
     return prob
 
 
@@ -778,6 +868,8 @@ MIN_HOURS_PENALTY = 50.0
 #: A rounding MILP stopped with a larger gap has a poor incumbent (HiGHS
 #: rejected the start); cumulative rounding is used instead.
 ROUNDING_MAX_GAP = 0.25
+#: Whether the rounding MILP has the hour patterns (soft there).
+ROUNDING_PATTERNS = False
 #: Block length of the rounding MILP [min]: its coverage rows are block averages.
 ROUNDING_BLOCK_MINUTES = 60
 
@@ -857,7 +949,7 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
     """
     k = max(1, ROUNDING_BLOCK_MINUTES // demand.interval_minutes)
     prob = build_model(coarsen_demand(demand, k), coarsen(catalog, k), groups, agents, weights,
-                       min_rest_hours, name="wfm_rounding")
+                       min_rest_hours, name="wfm_rounding", patterns=ROUNDING_PATTERNS)
     for key, v in prob.wfm.n.items():
         x = lp_counts.get(key, 0.0)
         v.lowBound = math.floor(x + 1e-6)
@@ -876,6 +968,17 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
         sl = pulp.LpVariable(f"slack_{row.name}", 0.0)
         row.addInPlace(sl)
         extra[sl] = weights.preference
+    # Shifts of a length the members' patterns cannot take cost what step 2
+    # pays for them: an hour of labour and of presence beyond the plan. The
+    # patterns stay continuous here (the start gives HiGHS only the counts).
+    for v in prob.wfm.patterns:
+        v.cat = pulp.LpContinuous
+    for row in prob.wfm.length_links:
+        hours = float(row.name.rsplit("_L", 1)[1]) / 60.0
+        for sign in (1.0, -1.0):
+            sl = pulp.LpVariable(f"slack_{row.name}_{'pm'[sign < 0]}", 0.0)
+            row.addInPlace(sign * sl)
+            extra[sl] = (weights.labour_cost + weights.over_coverage) * hours
     if extra:
         prob.setObjective(prob.objective + pulp.LpAffineExpression(extra))
     # start from cumulative rounding (within the box), repaired where it
