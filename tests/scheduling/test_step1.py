@@ -234,3 +234,36 @@ def test_hour_patterns_tighten_the_bound(monkeypatch):
     monkeypatch.setattr(model, "MAX_PATTERNS", 0)
     loose = schedule(req, scen, ros, time_limit=60, gap=1e-6)
     assert loose.lp_bound == pytest.approx(13.5)
+
+
+def test_weekly_hall_rows_count_the_days_of_who_can_work_early():
+    # Only x (one day a week) may start at 06:00; y starts at 08:00. One head
+    # is needed 06:00-08:00 on two days: any schedule leaves one of them
+    # uncovered. Each day alone has a member for the early shift, so without
+    # the weekly row the relaxation staffed the early shift on both days.
+    scen = scenario([fixed("06:00", [4.0], name="early"), fixed("08:00", [4.0], name="day")])
+    req = requirements(scen, 2, {"voice": [(d, 6, 8, 1.0) for d in range(2)]})
+    ros = roster([{"agent_id": "x", "skills": "voice", "max_days_week": 1},
+                  {"agent_id": "y", "skills": "voice", "earliest_start": "08:00"}])
+    res = schedule(req, scen, ros, time_limit=60, gap=1e-6)
+    assert len(res.shifts[res.shifts["template"] == "early"]) == 1
+    assert res.summary["under_agent_hours"].sum() == pytest.approx(2.0)
+    checked(res, ros, scen, days=2)
+
+    agents = parse_roster(ros, scen)
+    demand = core.prepare_demand(req, scen)
+    catalog = expand_shifts(scen, [MON, MON + pd.Timedelta(days=1)])
+    groups = core.make_groups(agents, catalog, demand.channels)
+    early = [k for k in build_model(demand, catalog, groups, agents, scen.weights, 11.0).wfm.n
+             if catalog.template_names[catalog.template[k[1]]] == "early"]
+
+    def early_shifts(weekly: bool) -> float:
+        prob = build_model(demand, catalog, groups, agents, scen.weights, 11.0)
+        for con in prob.constraints():
+            if con.name.startswith("hallweek") and not weekly:
+                con.constant = -100.0
+        assert solve(prob, "highs", mip=False).status == "optimal"
+        return sum(value(prob.wfm.n[k]) for k in early)
+
+    assert early_shifts(True) == pytest.approx(1.0)
+    assert early_shifts(False) == pytest.approx(2.0)

@@ -48,6 +48,14 @@ from wfm.scheduling.templates import ShiftCatalog, rebin
 #: 30 gave a worse schedule (objective 3,100 vs 2,968 at 150 agents, 1.5x the
 #: time) since the profile cannot tell a shift moved by 30 min from the plan.
 NEIGHBOUR_MINUTES = 0
+#: A chunk whose MILP on the planned starts leaves more than this many
+#: head-hours of its planned presence unstaffed is re-solved with every start
+#: within :data:`RETRY_NEIGHBOUR_MINUTES` of a planned one, if at least
+#: :data:`RETRY_TIME_SHARE` of its time is left (sample week: a 6-member
+#: group's 27 unstaffed head-hours).
+RETRY_SHORT_HEAD_HOURS = 1.0
+RETRY_NEIGHBOUR_MINUTES = 60
+RETRY_TIME_SHARE = 0.4
 #: A step-2 MILP stopped by its time limit farther than this from its bound
 #: has a poor incumbent (e.g. 91 % at 150 agents with 5 s); the greedy
 #: construction is used instead.
@@ -336,6 +344,27 @@ def _assign_chunk(g: int, sub: Group, planned: np.ndarray, target: np.ndarray,
         widen |= grown
     if best is None:
         return {a: list(greedy[a]) for a in sub.members if greedy.get(a)}, rep
+    short = np.clip(target - _profile(_worked(best[1]), catalog), 0.0, None).sum() \
+        * PROFILE_MINUTES / 60.0
+    if (neighbour < RETRY_NEIGHBOUR_MINUTES and short > RETRY_SHORT_HEAD_HOURS
+            and (time_limit is None
+                 or time.perf_counter() - t_start < (1 - RETRY_TIME_SHARE) * time_limit)):
+        # the planned starts alone leave planned presence unstaffed: the same
+        # MILP with every start near a planned one (its optimum can only be
+        # lower), started from the best solution so far
+        prob, z, _slack = _build_assignment(g, sub, planned, target, catalog, agents, cost,
+                                            weights, rest, widen, short_weight,
+                                            RETRY_NEIGHBOUR_MINUTES)
+        left = None if time_limit is None else \
+            max(0.3, time_limit - (time.perf_counter() - t_start))
+        start = {v: float(s in best[1].get(a, ())) for (a, s), v in z.items()}
+        rep2 = solve(prob, solver, time_limit=left, gap=gap, start=start)
+        if rep2.has_solution and rep2.objective < best[0] - 1e-6:
+            mine = defaultdict(list)
+            for (a, s), v in z.items():
+                if value(v) > 0.5:
+                    mine[a].append(s)
+            best, rep = (rep2.objective, dict(mine)), rep2
     return best[1], rep
 
 

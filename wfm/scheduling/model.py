@@ -561,6 +561,23 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(day_terms),
                                                  pulp.LpConstraintLE, f"days_g{g}_w{bi}",
                                                  day_cap))
+            # Hall conditions over the block: the shifts a class of members
+            # cannot work need the days of the members who can
+            able_blk = comp[:, in_blk]
+            for ci, cls in enumerate(sorted({tuple(r) for r in able_blk})):
+                outside = ~np.asarray(cls, dtype=bool)
+                if not outside.any():
+                    continue
+                out_types = in_blk[outside]
+                rhs = 0
+                for mi, a in enumerate(members):
+                    mine_out = out_types[comp[mi, out_types]]
+                    if mine_out.size:
+                        rhs += min(agents[a].max_days, len(set(catalog.day[mine_out].tolist())))
+                if rhs < out_types.size * 7:
+                    prob.addConstraint(pulp.LpConstraint(
+                        pulp.LpAffineExpression({n_vars[(g, int(s))]: 1.0 for s in out_types}),
+                        pulp.LpConstraintLE, f"hallweek_g{g}_w{bi}_c{ci}", rhs))
             if patterns:
                 links += _add_hour_patterns(prob, g, bi, in_blk, contract_classes, n_vars,
                                             catalog, pat_vars)
@@ -865,9 +882,6 @@ def round_counts(lp_counts: dict[tuple[int, int], float], catalog: ShiftCatalog
 
 #: Penalty multiplier (x under_coverage per hour) for missing an agent's minimum hours.
 MIN_HOURS_PENALTY = 50.0
-#: A rounding MILP stopped with a larger gap has a poor incumbent (HiGHS
-#: rejected the start); cumulative rounding is used instead.
-ROUNDING_MAX_GAP = 0.25
 #: Whether the rounding MILP has the hour patterns (soft there).
 ROUNDING_PATTERNS = False
 #: Block length of the rounding MILP [min]: its coverage rows are block averages.
@@ -875,8 +889,10 @@ ROUNDING_BLOCK_MINUTES = 60
 
 
 def repair_start(prob: pulp.LpProblem, start: dict[pulp.LpVariable, int],
-                 target: dict[pulp.LpVariable, float]) -> dict[pulp.LpVariable, float]:
-    """Lower integer start values until the rows they alone decide hold.
+                 target: dict[pulp.LpVariable, float],
+                 needs: list[tuple[dict[pulp.LpVariable, float], float]] = ()
+                 ) -> dict[pulp.LpVariable, float]:
+    """Lower integer start values until the rows they alone decide hold, then raise for ``needs``.
 
     A row is checked when, written as ``sum a_i n_i <= cap``, every start
     variable has ``a_i >= 0`` and the other variables' least activity (from
@@ -885,6 +901,11 @@ def repair_start(prob: pulp.LpProblem, start: dict[pulp.LpVariable, int],
     hours. A violated row lowers the counts that exceed their ``target`` (LP
     value) the most, never below their lower bound (the floor of the LP
     value, which satisfies these rows), until it holds.
+
+    Each need ``(weights, amount)`` (e.g. a group's paid hours against its
+    members' minimum hours, soft in the model) then raises the counts below
+    their ``target`` the most, within their upper bounds and where every
+    checked row keeps holding, until ``sum weights * x >= amount``.
     """
     x = dict(start)
     rows = []
@@ -921,6 +942,24 @@ def repair_start(prob: pulp.LpProblem, start: dict[pulp.LpVariable, int],
                     break
         if not changed:
             break
+    activity = [sum(a * x[v] for v, a in n_terms) for n_terms, _cap in rows]
+    rows_of: dict[pulp.LpVariable, list[tuple[int, float]]] = defaultdict(list)
+    for i, (n_terms, _cap) in enumerate(rows):
+        for v, a in n_terms:
+            if a > 0:
+                rows_of[v].append((i, a))
+    for weights, amount in needs:
+        have = sum(w * x[v] for v, w in weights.items())
+        for v in sorted((v for v, w in weights.items() if w > 0),
+                        key=lambda v: x[v] - target[v]):
+            while (have < amount - 1e-6 and (v.upBound is None or x[v] < v.upBound)
+                   and all(activity[i] + a <= rows[i][1] + 1e-6 for i, a in rows_of[v])):
+                x[v] += 1
+                have += weights[v]
+                for i, a in rows_of[v]:
+                    activity[i] += a
+            if have >= amount - 1e-6:
+                break
     return {v: float(k) for v, k in x.items()}
 
 
@@ -943,9 +982,8 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
     Returns
     -------
     (counts, report)
-        ``counts`` is None when the MILP found no solution in time, or only
-        one farther than :data:`ROUNDING_MAX_GAP` from its bound; the caller
-        then rounds cumulatively.
+        ``counts`` is None when the MILP found no solution in time (not even
+        its start); the caller then rounds cumulatively.
     """
     k = max(1, ROUNDING_BLOCK_MINUTES // demand.interval_minutes)
     prob = build_model(coarsen_demand(demand, k), coarsen(catalog, k), groups, agents, weights,
@@ -958,7 +996,10 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
     # soft (priced as in step 2), so that rounding every count down is always
     # a solution: the box alone can miss every integer point of these rows.
     extra: dict = {}
+    group_of = {a: g for g, grp in enumerate(groups) for a in grp.members}
+    min_hours: dict[tuple[int, int], float] = defaultdict(float)
     for (a, bi), hv in prob.wfm.hours.items():
+        min_hours[(group_of[a], bi)] += hv.lowBound or 0.0
         if hv.lowBound and hv.lowBound > 0:
             sl = pulp.LpVariable(f"minslack_a{a}_w{bi}", 0.0)
             prob.addConstraint(hv + sl >= hv.lowBound, f"minhours_a{a}_w{bi}")
@@ -984,11 +1025,19 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
     # start from cumulative rounding (within the box), repaired where it
     # breaks a row (HiGHS drops an infeasible start), so a short time limit
     # never ends worse than that
+    # and raised where a group's shifts fall short of its members' minimum
+    # hours (soft here, but priced far above coverage)
     cumulative = round_counts(lp_counts, catalog)
+    block_of = {d: bi for bi, (bdays, _share) in enumerate(week_blocks(len(catalog.days)))
+                for d in bdays}
+    hours_terms: dict[tuple[int, int], dict] = defaultdict(dict)
+    for (g, s), v in prob.wfm.n.items():
+        hours_terms[(g, block_of[int(catalog.day[s])])][v] = catalog.paid[s] / 60.0
     start = repair_start(prob, {v: cumulative.get(key, 0) for key, v in prob.wfm.n.items()},
-                         {v: lp_counts.get(key, 0.0) for key, v in prob.wfm.n.items()})
+                         {v: lp_counts.get(key, 0.0) for key, v in prob.wfm.n.items()},
+                         [(terms, min_hours[key]) for key, terms in hours_terms.items()])
     rep = solve(prob, solver, time_limit=time_limit, gap=gap, threads=threads, start=start)
-    if not rep.has_solution or (rep.gap is not None and rep.gap > ROUNDING_MAX_GAP):
+    if not rep.has_solution:
         return None, rep
     counts = {key: int(round(value(v))) for key, v in prob.wfm.n.items() if value(v) > 0.5}
     return counts, rep
