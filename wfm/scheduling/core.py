@@ -7,12 +7,13 @@ The schedule is built in four steps (the formulation is in
    model that is itself a relaxation of the full problem (interior point +
    crossover), so its optimum ``lp_bound`` bounds every schedule; counts by
    a rounding MILP on hourly blocks (each count to the integer below or
-   above its LP value; cumulative rounding if it finds nothing in time), or
+   above its LP value, started from the cumulative rounding repaired to its
+   rows; that rounding alone if the MILP finds nothing in time), or
    by solving the MILP exactly when it has at most :data:`MIP_MAX_INTEGERS`
    integer variables (its bound then tightens ``best_bound``);
 2. named agents onto the planned shift types under their contracts (one
-   MILP per skill group matching the plan's half-hourly presence, with a
-   greedy fallback and a minimum-hours repair);
+   MILP per skill group, or per chunk of a large group, matching the plan's
+   half-hourly presence, with a greedy fallback and a minimum-hours repair);
 3. break placement and channel allocation for the named shifts (MILP);
 4. each agent's per-interval channel split.
 
@@ -407,15 +408,15 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     say(f"step 1/4: shift-count model with {len(prob.wfm.n)} integer and "
         f"{prob.numVariables() - len(prob.wfm.n)} continuous variables, "
         f"{prob.numConstraints()} constraints ({stage_s['build_counts']:.1f} s to build)")
-    # The LP relaxation is solved by the interior-point method: on this
-    # covering structure dual simplex stalls in degenerate pivots, while IPM
-    # needs ~50-90 iterations whatever the size. Crossover then gives a vertex,
-    # which rounds far better than the centre of the optimal face. CBC's own
-    # barrier (CLP) likewise beats its dual simplex by an order of magnitude.
-    lp_opts = {"solver": "ipm", "run_crossover": "on"} if solver == "highs" else \
-        {"barrier": None}
-    rep1 = solve(prob, solver, time_limit=clock.until(STAGE_DEADLINES[0]), mip=False,
-                 threads=threads, options=lp_opts)
+    # The LP relaxation is solved by HiGHS's interior-point method whatever
+    # the MILP solver: on this covering structure dual simplex stalls in
+    # degenerate pivots, while IPM needs ~50-90 iterations whatever the size,
+    # and crossover then gives a vertex, which rounds far better than the
+    # centre of the optimal face. CBC's barrier (CLP) took 62 s for the LP of
+    # 50 agents (HiGHS: 28 s) and overran its time limit (120.7 s for 60 s at
+    # 150 agents), leaving no bound; highspy is a dependency of wfm anyway.
+    rep1 = solve(prob, "highs", time_limit=clock.until(STAGE_DEADLINES[0]), mip=False,
+                 threads=threads, options={"solver": "ipm", "run_crossover": "on"})
     record("lp_relaxation", rep1)
     stage_s["lp_relaxation"] = time.perf_counter() - t
     if rep1.status == "infeasible":
