@@ -90,12 +90,17 @@ def _medium():
     return scen, req, ros
 
 
-def test_rounding_milp_keeps_each_count_next_to_its_lp_value():
-    scen, req, ros = _medium()
+def _inputs(scen, req, ros, days=2):
+    """Agents, demand, shift catalog and skill groups of a small instance."""
     agents = parse_roster(ros, scen)
     demand = core.prepare_demand(req, scen)
-    catalog = expand_shifts(scen, [MON, MON + pd.Timedelta(days=1)])
-    groups = core.make_groups(agents, catalog, demand.channels)
+    catalog = expand_shifts(scen, [MON + pd.Timedelta(days=d) for d in range(days)])
+    return agents, demand, catalog, core.make_groups(agents, catalog, demand.channels)
+
+
+def test_rounding_milp_keeps_each_count_next_to_its_lp_value():
+    scen, req, ros = _medium()
+    agents, demand, catalog, groups = _inputs(scen, req, ros)
     prob = build_model(demand, catalog, groups, agents, scen.weights, 11.0)
     rep = solve(prob, "highs", mip=False)
     assert rep.status == "optimal"
@@ -145,10 +150,7 @@ def test_repair_start_lowers_the_counts_that_break_a_row():
 
 def test_rounding_start_holds_every_row_of_the_counts_alone():
     scen, req, ros = _medium()
-    agents = parse_roster(ros, scen)
-    demand = core.prepare_demand(req, scen)
-    catalog = expand_shifts(scen, [MON, MON + pd.Timedelta(days=1)])
-    groups = core.make_groups(agents, catalog, demand.channels)
+    agents, demand, catalog, groups = _inputs(scen, req, ros)
     prob = build_model(demand, catalog, groups, agents, scen.weights, 11.0)
     solve(prob, "highs", mip=False)
     lp = {v: value(v) for v in prob.wfm.n.values()}
@@ -183,10 +185,8 @@ def test_step2_chunks_realise_a_plan_that_fits(monkeypatch):
     # is added, and each agent works one shift
     from wfm.scheduling import assign
 
-    scen, _req, ros = _medium()
-    agents = parse_roster(ros, scen)
-    catalog = expand_shifts(scen, [MON, MON + pd.Timedelta(days=1)])
-    groups = core.make_groups(agents, catalog, ["voice", "chat"])
+    scen, req, ros = _medium()
+    agents, _demand, catalog, groups = _inputs(scen, req, ros)
     grp = next(g for g in groups if g.skills == (0,))
     grp.types = np.flatnonzero(grp.compat.any(axis=0))
     eight = [int(s) for s in grp.types
@@ -250,10 +250,7 @@ def test_weekly_hall_rows_count_the_days_of_who_can_work_early():
     assert res.summary["under_agent_hours"].sum() == pytest.approx(2.0)
     checked(res, ros, scen, days=2)
 
-    agents = parse_roster(ros, scen)
-    demand = core.prepare_demand(req, scen)
-    catalog = expand_shifts(scen, [MON, MON + pd.Timedelta(days=1)])
-    groups = core.make_groups(agents, catalog, demand.channels)
+    agents, demand, catalog, groups = _inputs(scen, req, ros)
     early = [k for k in build_model(demand, catalog, groups, agents, scen.weights, 11.0).wfm.n
              if catalog.template_names[catalog.template[k[1]]] == "early"]
 

@@ -25,7 +25,6 @@ solver's gap.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import time
 from collections import defaultdict
