@@ -318,7 +318,8 @@ class Forecast(_Model):
 class Solver(_Model):
     """MILP solver settings."""
 
-    backend: Literal["highs", "cbc"] = Field("highs", description="highs | cbc")
+    backend: Literal["highs", "cbc"] = Field("highs", description="highs | cbc: solver of "
+                                             "the MILPs (the LP relaxation always uses HiGHS)")
     time_limit_seconds: float = Field(120.0, gt=0.0, description="wall-clock limit [s]")
     gap: float = Field(0.01, ge=0.0, lt=1.0, description="relative MIP gap to stop at")
     threads: int | None = Field(None, ge=1, description="solver threads (None: solver default)")

@@ -23,8 +23,9 @@ def schedule_cmd(
                                           "the scenario's solver.time_limit_seconds)"),
     gap: float = typer.Option(None, "--gap", min=0.0, max=0.99,
                               help="relative gap to aim for (default: solver.gap)"),
-    solver: str = typer.Option(None, "--solver", help="highs or cbc (default: "
-                                                      "solver.backend)"),
+    solver: str = typer.Option(None, "--solver", help="highs or cbc for the MILPs "
+                                                      "(default: solver.backend; the LP "
+                                                      "relaxation always uses HiGHS)"),
     check: bool = typer.Option(True, "--check/--no-check",
                                help="verify every rule on the written files"),
 ) -> None:
