@@ -5,6 +5,7 @@ of at most :data:`CHUNK_MEMBERS` members for larger groups): binary
 ``z[a, s]`` for agent ``a`` working shift type ``s`` (the types starting at
 a planned start of the group, any length; every compatible type for an
 agent whose minimum hours cannot be reached otherwise -- the repair pass;
+the types near a member's preferred start;
 starts within :data:`RETRY_NEIGHBOUR_MINUTES` when the planned starts leave
 planned presence unstaffed). Hard constraints: at most one shift per day,
 maximum paid hours, maximum working days, maximum consecutive days, minimum
@@ -150,6 +151,13 @@ def _build_assignment(g: int, grp: Group, planned: np.ndarray, target: np.ndarra
         ag = agents[a]
         allowed = grp.types[grp.compat[mi, grp.types]] if mi in widen else \
             cand[grp.compat[mi, cand]]
+        if ag.preferred_start is not None and mi not in widen:
+            # the member's preferred starts too, so that a preference can be
+            # met where the plan's presence allows it
+            mine_all = grp.types[grp.compat[mi, grp.types]]
+            near_pref = mine_all[np.abs(catalog.start_wall[mine_all] - ag.preferred_start)
+                                 <= PREFERRED_START_TOLERANCE_MINUTES]
+            allowed = np.union1d(allowed, near_pref)
         if allowed.size == 0 and ag.min_hours <= 0:
             continue
         mine: dict[int, pulp.LpVariable] = {}
