@@ -44,7 +44,7 @@ from wfm.scheduling.model import (
     value,
 )
 from wfm.scheduling.roster import Agent, week_blocks
-from wfm.scheduling.solve import SolveReport, solve
+from wfm.scheduling.solve import SolveReport, rel_gap, solve
 from wfm.scheduling.templates import ShiftCatalog, rebin
 
 #: Step 2 may use any shift type starting this close to a planned one [min].
@@ -243,10 +243,19 @@ def _worked(shifts: dict[int, list[int]]) -> dict[int, float]:
     return out
 
 
-def _profile_deviation(counts: dict[int, int], shifts: dict[int, list[int]],
-                       catalog: ShiftCatalog) -> tuple[float, float]:
-    """Head-hours of the plan's presence profile not staffed, and staffed beyond it."""
-    diff = _profile(_worked(shifts), catalog) - _profile(counts, catalog)
+def _chosen(z: dict[tuple[int, int], pulp.LpVariable]) -> dict[int, list[int]]:
+    """Agent -> shift types of a solved assignment MILP."""
+    out: dict[int, list[int]] = defaultdict(list)
+    for (a, s), v in z.items():
+        if value(v) > 0.5:
+            out[a].append(s)
+    return dict(out)
+
+
+def _deviation(target: np.ndarray, shifts: dict[int, list[int]], catalog: ShiftCatalog
+               ) -> tuple[float, float]:
+    """Head-hours of a presence profile ``target`` not staffed, and staffed beyond it."""
+    diff = _profile(_worked(shifts), catalog) - target
     bh = max(1, PROFILE_MINUTES // catalog.interval_minutes) * catalog.interval_minutes / 60.0
     return float(np.clip(-diff, 0, None).sum() * bh), float(np.clip(diff, 0, None).sum() * bh)
 
@@ -338,11 +347,7 @@ def _assign_chunk(g: int, sub: Group, planned: np.ndarray, target: np.ndarray,
         usable = rep.has_solution and (rep.status == "optimal" or (
             rep.gap is not None and rep.gap <= GREEDY_ABOVE_GAP))
         if usable and (best is None or rep.objective < best[0]):
-            mine: dict[int, list[int]] = defaultdict(list)
-            for (a, s), v in z.items():
-                if value(v) > 0.5:
-                    mine[a].append(s)
-            best = (rep.objective, dict(mine))
+            best = (rep.objective, _chosen(z))
         missed = {a for (a, _bi), v in slack.items() if value(v) > 1e-6}
         if not missed or attempt == 2 or not rep.has_solution:
             break
@@ -355,8 +360,7 @@ def _assign_chunk(g: int, sub: Group, planned: np.ndarray, target: np.ndarray,
         widen |= grown
     if best is None:
         return {a: list(greedy[a]) for a in sub.members if greedy.get(a)}, rep
-    short = np.clip(target - _profile(_worked(best[1]), catalog), 0.0, None).sum() \
-        * PROFILE_MINUTES / 60.0
+    short, _extra = _deviation(target, best[1], catalog)
     if (neighbour < RETRY_NEIGHBOUR_MINUTES and short > RETRY_SHORT_HEAD_HOURS
             and (time_limit is None
                  or time.perf_counter() - t_start < (1 - RETRY_TIME_SHARE) * time_limit)):
@@ -371,11 +375,7 @@ def _assign_chunk(g: int, sub: Group, planned: np.ndarray, target: np.ndarray,
         start = {v: float(s in best[1].get(a, ())) for (a, s), v in z.items()}
         rep2 = solve(prob, solver, time_limit=left, gap=gap, start=start)
         if rep2.has_solution and rep2.objective < best[0] - 1e-6:
-            mine = defaultdict(list)
-            for (a, s), v in z.items():
-                if value(v) > 0.5:
-                    mine[a].append(s)
-            best, rep = (rep2.objective, dict(mine)), rep2
+            best, rep = (rep2.objective, _chosen(z)), rep2
     return best[1], rep
 
 
@@ -445,7 +445,7 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
                                   weights, rest, short_weight, solver, left, gap, neighbour)
         reps.append(rep)
         shifts.update(mine)
-    n_short, n_extra = _profile_deviation(counts, shifts, catalog)
+    n_short, n_extra = _deviation(_profile(counts, catalog), shifts, catalog)
     shifts = top_up(grp, shifts, catalog, agents, rest)
     missed = {}
     for a in grp.members:
@@ -465,8 +465,7 @@ def _combine(reps: list[SolveReport]) -> SolveReport:
     obj = sum(r.objective for r in reps) if has else None
     bound = sum(r.best_bound for r in reps) if all(r.best_bound is not None
                                                    for r in reps) else None
-    gap = None if obj is None or bound is None else max(0.0, obj - bound) / max(abs(obj), 1e-9)
-    return SolveReport(status=status, objective=obj, best_bound=bound, gap=gap,
+    return SolveReport(status=status, objective=obj, best_bound=bound, gap=rel_gap(obj, bound),
                        seconds=sum(r.seconds for r in reps), solver=reps[0].solver,
                        has_solution=has)
 

@@ -54,7 +54,7 @@ from wfm.scheduling.model import (
     value,
 )
 from wfm.scheduling.roster import Agent, parse_roster
-from wfm.scheduling.solve import SolveReport, check_solver, solve
+from wfm.scheduling.solve import SolveReport, check_solver, rel_gap, solve
 from wfm.scheduling.templates import ShiftCatalog, expand_shifts
 
 #: Share of the time limit by which each step should be done (the LP
@@ -549,9 +549,7 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     terms["preference"] = weights.preference * pref_unmet
     objective = float(sum(terms.values()))
     prefs_met = None if pref_total == 0 else 1.0 - pref_unmet / pref_total
-    gap_final = None
-    if best_bound is not None:
-        gap_final = max(0.0, objective - best_bound) / max(abs(objective), 1e-9)
+    gap_final = rel_gap(objective, best_bound)
     elapsed = clock.elapsed()
     if hit_limit:
         status = "time_limit"

@@ -353,8 +353,6 @@ class CountModel:
     coverage: CoverageBlock
     objective_terms: dict
     pref_days: list[pulp.LpConstraint] = field(default_factory=list)
-    length_links: list[pulp.LpConstraint] = field(default_factory=list)
-    patterns: list[pulp.LpVariable] = field(default_factory=list)
 
 
 #: Most hour patterns per contract class (see :func:`hour_patterns`); a class
@@ -391,9 +389,36 @@ def hour_patterns(lengths: tuple[int, ...], hmin: float, hmax: float, dmax: int
     return out if rec(0, dmax, 0.0, []) else []
 
 
+def _add_hall_rows(prob: pulp.LpProblem, name: str, g: int, types: np.ndarray, grp: Group,
+                   agents: list[Agent], n_vars: dict, catalog: ShiftCatalog) -> None:
+    """Hall conditions on the shift types ``types`` (of one day, or of a week block).
+
+    Members are classed by the types they may work; the types outside one
+    class's set need members who can work some of them, each on at most
+    ``min(max_days, days with such a type)`` of them. On one day that is one
+    shift per able member; over a week it also counts their working days.
+    """
+    able = grp.compat[:, types]
+    classes = {tuple(r) for r in able[able.any(axis=1)]}
+    if len(classes) <= 1:
+        return
+    for ci, cls in enumerate(sorted(classes)):
+        outside = ~np.asarray(cls, dtype=bool)
+        if not outside.any():
+            continue
+        out_types = types[outside]
+        rhs = 0
+        for mi, a in enumerate(grp.members):
+            mine = out_types[able[mi, outside]]
+            if mine.size:
+                rhs += min(agents[a].max_days, len(set(catalog.day[mine].tolist())))
+        prob.addConstraint(pulp.LpConstraint(
+            pulp.LpAffineExpression({n_vars[(g, int(s))]: 1.0 for s in out_types}),
+            pulp.LpConstraintLE, f"{name}_c{ci}", rhs))
+
+
 def _add_hour_patterns(prob: pulp.LpProblem, g: int, bi: int, in_blk: np.ndarray,
-                       classes: dict[tuple, int], n_vars: dict, catalog: ShiftCatalog,
-                       pat_vars: list) -> list[pulp.LpConstraint]:
+                       classes: dict[tuple, int], n_vars: dict, catalog: ShiftCatalog) -> None:
     """Whole-shift hours per member: the shifts of each paid length are a sum of patterns.
 
     Members with the same hours window, days and shift lengths form a
@@ -401,39 +426,34 @@ def _add_hour_patterns(prob: pulp.LpProblem, g: int, bi: int, in_blk: np.ndarray
     the planned shifts of each paid length equal the patterns' shifts of that
     length. Every schedule meets these rows (which the group's hours and days
     rows alone do not: 21 hours in at most 4 shifts cannot be worked with 6-hour
-    shifts only), so the model stays a relaxation. Returns the length rows.
+    shifts only), so the model stays a relaxation.
     """
     if not classes:
-        return []
+        return
     lengths = sorted({int(x) for x in catalog.paid[in_blk]})
     per_len: dict[int, dict] = {L: {} for L in lengths}
     pats = {}
-    for key, _k in classes.items():
+    for key in classes:
         hmin, hmax, dmax, mine = key
         pats[key] = hour_patterns(mine, hmin, hmax, dmax)
         if not pats[key]:
-            return []   # too many (or none): leave the group to the hours rows
+            return   # too many (or none): leave the group to the hours rows
     for ci, (key, k) in enumerate(sorted(classes.items())):
         mine = key[3]
         mv = [pulp.LpVariable(f"pat_g{g}_w{bi}_c{ci}_p{j}", 0, k, cat=pulp.LpInteger)
               for j in range(len(pats[key]))]
-        pat_vars.extend(mv)
         prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression({v: 1.0 for v in mv}),
                                              pulp.LpConstraintEQ, f"patcls_g{g}_w{bi}_c{ci}", k))
         for v, pat in zip(mv, pats[key]):
             for L, cnt in zip(mine, pat):
                 if cnt:
                     per_len[L][v] = per_len[L].get(v, 0.0) - cnt
-    rows = []
     for L in lengths:
         terms = dict(per_len[L])
         for s in in_blk[catalog.paid[in_blk] == L]:
             terms[n_vars[(g, int(s))]] = 1.0
-        row = pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintEQ,
-                                f"patlen_g{g}_w{bi}_L{L}", 0)
-        prob.addConstraint(row)
-        rows.append(row)
-    return rows
+        prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms),
+                                             pulp.LpConstraintEQ, f"patlen_g{g}_w{bi}_L{L}", 0))
 
 
 def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
@@ -470,8 +490,6 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     avail = np.array([[a.available_on(d) for d in catalog.days] for a in agents], dtype=bool)
     pres_rows: list[tuple[int, dict]] = []
     pref_days: list[pulp.LpConstraint] = []
-    links: list[pulp.LpConstraint] = []
-    pat_vars: list[pulp.LpVariable] = []
 
     for g, grp in enumerate(groups):
         comp = grp.compat                     # members x types
@@ -563,26 +581,10 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(day_terms),
                                                  pulp.LpConstraintLE, f"days_g{g}_w{bi}",
                                                  day_cap))
-            # Hall conditions over the block: the shifts a class of members
-            # cannot work need the days of the members who can
-            able_blk = comp[:, in_blk]
-            for ci, cls in enumerate(sorted({tuple(r) for r in able_blk})):
-                outside = ~np.asarray(cls, dtype=bool)
-                if not outside.any():
-                    continue
-                out_types = in_blk[outside]
-                rhs = 0
-                for mi, a in enumerate(members):
-                    mine_out = out_types[comp[mi, out_types]]
-                    if mine_out.size:
-                        rhs += min(agents[a].max_days, len(set(catalog.day[mine_out].tolist())))
-                if rhs < out_types.size * 7:
-                    prob.addConstraint(pulp.LpConstraint(
-                        pulp.LpAffineExpression({n_vars[(g, int(s))]: 1.0 for s in out_types}),
-                        pulp.LpConstraintLE, f"hallweek_g{g}_w{bi}_c{ci}", rhs))
+            _add_hall_rows(prob, f"hallweek_g{g}_w{bi}", g, in_blk, grp, agents, n_vars,
+                           catalog)
             if patterns:
-                links += _add_hour_patterns(prob, g, bi, in_blk, contract_classes, n_vars,
-                                            catalog, pat_vars)
+                _add_hour_patterns(prob, g, bi, in_blk, contract_classes, n_vars, catalog)
         for d in range(nd):
             on_d = types[catalog.day[types] == d]
             if on_d.size == 0:
@@ -592,19 +594,7 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             prob.addConstraint(pulp.LpConstraint(
                 pulp.LpAffineExpression({n_vars[(g, int(s))]: 1.0 for s in on_d}),
                 pulp.LpConstraintLE, f"oneshift_g{g}_d{d}", int(who.sum())))
-            # Hall conditions: shifts outside one member class's compatible set
-            # need members that can work at least one of them.
-            classes = {tuple(r) for r in able[who]}
-            if len(classes) > 1:
-                for ci, cls in enumerate(sorted(classes)):
-                    outside = ~np.asarray(cls, dtype=bool)
-                    if not outside.any():
-                        continue
-                    rhs = int((able[:, outside].any(axis=1)).sum())
-                    prob.addConstraint(pulp.LpConstraint(
-                        pulp.LpAffineExpression({n_vars[(g, int(s))]: 1.0
-                                                 for s in on_d[outside]}),
-                        pulp.LpConstraintLE, f"hall_g{g}_d{d}_c{ci}", rhs))
+            _add_hall_rows(prob, f"hall_g{g}_d{d}", g, on_d, grp, agents, n_vars, catalog)
         pref_days += add_preference_costs(prob, g, grp, n_vars, catalog, agents, weights, obj)
         # rest: one agent cannot work a shift ending at or after tau on day d and
         # one starting before tau + rest on a later day
@@ -647,8 +637,7 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
 
     prob.setObjective(pulp.LpAffineExpression(obj))
     prob.wfm = CountModel(n=n_vars, breaks=brk_vars, hours=h_vars, coverage=cov,
-                          objective_terms=obj, pref_days=pref_days, length_links=links,
-                          patterns=pat_vars)
+                          objective_terms=obj, pref_days=pref_days)
     return prob
 
 
@@ -889,8 +878,6 @@ MIN_HOURS_PENALTY = 50.0
 #: rounding up; cumulative rounding is used instead (50 agents at 60 s:
 #: 8,591 with the MILP's incumbent at a 97.7 % gap, 7,574 with the fallback).
 ROUNDING_MAX_GAP = 0.25
-#: Whether the rounding MILP has the hour patterns (soft there).
-ROUNDING_PATTERNS = False
 #: Block length of the rounding MILP [min]: its coverage rows are block averages.
 ROUNDING_BLOCK_MINUTES = 60
 
@@ -995,11 +982,13 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
     """
     k = max(1, ROUNDING_BLOCK_MINUTES // demand.interval_minutes)
     prob = build_model(coarsen_demand(demand, k), coarsen(catalog, k), groups, agents, weights,
-                       min_rest_hours, name="wfm_rounding", patterns=ROUNDING_PATTERNS)
+                       min_rest_hours, name="wfm_rounding", patterns=False)
     for key, v in prob.wfm.n.items():
         x = lp_counts.get(key, 0.0)
         v.lowBound = math.floor(x + 1e-6)
         v.upBound = max(v.lowBound, math.ceil(x - 1e-6))
+    # No hour patterns here: with them (soft) the root took the whole limit
+    # and HiGHS kept its start (150 agents: 7,394 against 3,003).
     # Minimum hours and the days members with preferences must work become
     # soft (priced as in step 2), so that rounding every count down is always
     # a solution: the box alone can miss every integer point of these rows.
@@ -1017,17 +1006,6 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
         sl = pulp.LpVariable(f"slack_{row.name}", 0.0)
         row.addInPlace(sl)
         extra[sl] = weights.preference
-    # Shifts of a length the members' patterns cannot take cost what step 2
-    # pays for them: an hour of labour and of presence beyond the plan. The
-    # patterns stay continuous here (the start gives HiGHS only the counts).
-    for v in prob.wfm.patterns:
-        v.cat = pulp.LpContinuous
-    for row in prob.wfm.length_links:
-        hours = float(row.name.rsplit("_L", 1)[1]) / 60.0
-        for sign in (1.0, -1.0):
-            sl = pulp.LpVariable(f"slack_{row.name}_{'pm'[sign < 0]}", 0.0)
-            row.addInPlace(sign * sl)
-            extra[sl] = (weights.labour_cost + weights.over_coverage) * hours
     if extra:
         prob.setObjective(prob.objective + pulp.LpAffineExpression(extra))
     # start from cumulative rounding (within the box), repaired where it

@@ -105,7 +105,8 @@ def check_solver(name: str | None) -> str:
     return name
 
 
-def _rel_gap(obj: float | None, bound: float | None) -> float | None:
+def rel_gap(obj: float | None, bound: float | None) -> float | None:
+    """``(obj - bound) / |obj|`` (0 when the bound is above), None without both."""
     if obj is None or bound is None or not math.isfinite(obj) or not math.isfinite(bound):
         return None
     return max(0.0, obj - bound) / max(abs(obj), 1e-9)
@@ -173,7 +174,7 @@ def _solve_highs(problem: pulp.LpProblem, time_limit: float | None, gap: float |
         status = "feasible"
     else:
         raise SchedulingError(f"HiGHS stopped without a solution: {h.modelStatusToString(ms)}")
-    return SolveReport(status, obj, bound, _rel_gap(obj, bound), seconds, "highs", has_sol)
+    return SolveReport(status, obj, bound, rel_gap(obj, bound), seconds, "highs", has_sol)
 
 
 #: Share and seconds of a time limit kept for writing and reading CBC's files.
@@ -238,7 +239,7 @@ def _solve_cbc(problem: pulp.LpProblem, time_limit: float | None, gap: float | N
     else:
         raise SchedulingError(f"CBC stopped without a solution (status "
                               f"{pulp.LpStatus[problem.status]})")
-    return SolveReport(status, obj, bound, _rel_gap(obj, bound), seconds, "cbc", has_sol)
+    return SolveReport(status, obj, bound, rel_gap(obj, bound), seconds, "cbc", has_sol)
 
 
 def solve(problem: pulp.LpProblem, solver: str = "highs", time_limit: float | None = None,
