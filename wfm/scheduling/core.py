@@ -15,6 +15,9 @@ The schedule is built in four steps (the formulation is in
    MILP per skill group, or per chunk of a large group, matching the plan's
    half-hourly presence, with a greedy fallback and a minimum-hours repair);
 3. break placement and channel allocation for the named shifts (MILP);
+   then, with the time left, a local search on the named schedule against
+   its own objective (:mod:`wfm.scheduling.improve`: one agent's day at a
+   time, every contract rule kept, a move kept only if the objective drops);
 4. each agent's per-interval channel split.
 
 The returned objective is recomputed from the finished schedule
@@ -42,6 +45,7 @@ from wfm.scheduling.assign import (
     split_channels,
 )
 from wfm.scheduling.evaluate import evaluate_coverage
+from wfm.scheduling.improve import improve_schedule
 from wfm.scheduling.model import (
     Demand,
     Group,
@@ -58,11 +62,12 @@ from wfm.scheduling.solve import SolveReport, check_solver, rel_gap, solve
 from wfm.scheduling.templates import ShiftCatalog, expand_shifts
 
 #: Share of the time limit by which each step should be done (the LP
-#: relaxation, step 1, step 2; step 3 gets the rest). The LP takes about the
+#: relaxation, step 1, step 2, step 3; the local search gets the rest, less
+#: :data:`FRAMES_SECONDS`). The LP takes about the
 #: same time whatever the number of agents (~20 s for a week of the sample
 #: scenario), so it may use half of a short limit. Step 1 ends by the larger
 #: of the second share and what :data:`STEPS_2_3_SECONDS_PER_AGENT` leaves.
-STAGE_DEADLINES = (0.5, 0.42, 0.82)
+STAGE_DEADLINES = (0.5, 0.42, 0.82, 0.95)
 #: Time steps 2 and 3 take per agent [s] (measured: 50 agents ~15 s, 150
 #: agents ~60 s on 2 cores), kept free of step 1 within 30-60 % of the limit.
 STEPS_2_3_SECONDS_PER_AGENT = 0.4
@@ -71,6 +76,10 @@ STEPS_2_3_SECONDS_PER_AGENT = 0.4
 #: shortfall of the earlier releases, which repair such counts better: sample
 #: week 11,236 against 11,716 with the settings for the rounding MILP's counts.
 ROUGH_PLAN_NEIGHBOUR_MINUTES = 30
+#: Seconds kept for building the output frames after the improvement search.
+FRAMES_SECONDS = 2.0
+#: The improvement search runs when at least this many seconds are left.
+IMPROVE_MIN_SECONDS = 3.0
 #: Step 1 is solved as a MILP (not LP + rounding) up to this many integer variables.
 MIP_MAX_INTEGERS = 1500
 
@@ -511,7 +520,7 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
         for s in ss:
             worked[(group_of[a], s)] += 1
     prob3 = build_break_model(demand, catalog, groups, worked, weights)
-    left = None if time_limit is None else max(1.0, time_limit - clock.elapsed())
+    left = clock.until(STAGE_DEADLINES[3], floor=1.0)
     rep3 = solve(prob3, solver, time_limit=left, gap=gap, threads=threads)
     if not rep3.has_solution:
         # keep the middle break option of every pool and solve the allocation LP
@@ -528,9 +537,28 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     stage_s["breaks"] = time.perf_counter() - t
     say(f"step 3/4: breaks placed, {rep3.status} ({stage_s['breaks']:.1f} s)")
 
+    option = _name_breaks(catalog, groups, shifts_of, prob3)
+    quota = _quota_of(prob3)
+    del prob3
+
+    # -- improvement: local search on the named schedule ---------------------
+    left = None if time_limit is None else time_limit - clock.elapsed() - FRAMES_SECONDS
+    if left is None or left >= IMPROVE_MIN_SECONDS:
+        t = time.perf_counter()
+        imp = improve_schedule(demand, catalog, groups, agents, shifts_of, option, weights,
+                               rest_h, time_limit=left, threads=threads, progress=say)
+        shifts_of, option, quota = imp.shifts, imp.options, imp.quota
+        runs.append({"stage": "improve", "status": imp.stopped.replace(" ", "_"),
+                     "objective": imp.objective, "best_bound": None, "gap": None,
+                     "seconds": imp.seconds, "solver": "highs"})
+        stage_s["improve"] = time.perf_counter() - t
+        say(f"  improvement: {imp.objective_start:,.1f} -> {imp.objective:,.1f} "
+            f"({imp.accepted} of {imp.tried} moves kept, {imp.stopped}; "
+            f"{stage_s['improve']:.1f} s)")
+
     # -- step 4: named breaks and channel split -> frames --------------------
     t = time.perf_counter()
-    frames = _build_frames(demand, catalog, groups, agents, shifts_of, prob3, scenario)
+    frames = _build_frames(demand, catalog, groups, agents, shifts_of, option, quota)
     stage_s["split"] = time.perf_counter() - t
 
     # -- objective of the finished schedule ------------------------------------
@@ -589,13 +617,10 @@ def _hhmm(ts: pd.Timestamp) -> str:
     return f"{ts.hour:02d}:{ts.minute:02d}"
 
 
-def _build_frames(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
-                  agents: list[Agent], shifts_of: dict[int, list[int]], prob3,
-                  scenario: Scenario) -> dict:
-    T = demand.n_intervals
-    t0 = catalog.grid[0]
+def _name_breaks(catalog: ShiftCatalog, groups: list[Group], shifts_of: dict[int, list[int]],
+                 prob3) -> dict[tuple[int, int], int]:
+    """Break option per (agent, shift type): step 3's option counts handed out."""
     group_of = {a: g for g, grp in enumerate(groups) for a in grp.members}
-    # named break option per (agent, shift type): hand out the option counts
     by_pool: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
     for a in sorted(shifts_of):
         for s in sorted(shifts_of[a]):
@@ -616,6 +641,26 @@ def _build_frames(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             seq = (seq + [j_big] * len(members))[:len(members)]
         for m, j in zip(members, seq):
             option[m] = j
+    return option
+
+
+def _quota_of(prob3) -> dict[tuple[int, int], dict[int, float]]:
+    """Channel heads per (group, interval) of a solved break model."""
+    quota: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)
+    for (g, t, c), v in prob3.wfm.coverage.x.items():
+        q = value(v)
+        if q > 1e-9:
+            quota[(g, t)][c] = q
+    return quota
+
+
+def _build_frames(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
+                  agents: list[Agent], shifts_of: dict[int, list[int]],
+                  option: dict[tuple[int, int], int],
+                  quota: dict[tuple[int, int], dict[int, float]]) -> dict:
+    T = demand.n_intervals
+    t0 = catalog.grid[0]
+    group_of = {a: g for g, grp in enumerate(groups) for a in grp.members}
     # presence per agent and interval
     shift_rows = []
     avail: dict[int, dict[int, float]] = defaultdict(dict)   # t -> agent -> share
@@ -646,12 +691,6 @@ def _build_frames(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 "paid_hours": catalog.paid[s] / 60.0,
             })
     # channel split per group and interval
-    x = prob3.wfm.coverage.x
-    quota: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)
-    for (g, t, c), v in x.items():
-        q = value(v)
-        if q > 1e-9:
-            quota[(g, t)][c] = q
     C = len(demand.channels)
     scheduled = np.zeros((C, T))
     rows_t, rows_a, rows_c, rows_f = [], [], [], []

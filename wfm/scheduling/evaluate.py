@@ -3,11 +3,12 @@
 Given the heads scheduled per channel and interval (the sum of assignment
 fractions) this evaluates exactly the objective the models optimise (see
 :mod:`wfm.scheduling.model`): piecewise-linear under-coverage, over-coverage,
-and for deferred channels an earliest-deadline-first (= first-in-first-out,
-all items of a channel have the same response time) processing of the
-arriving work, which for agreeable deadlines completes the most work on
-time and so equals the model's optimum for the same capacity. Work that
-misses its deadline is reported in the interval where the deadline passes.
+and for deferred channels the backlog model's least cost for those heads
+(:func:`deferred_costs`). The reported late work and backlog of deferred
+channels come from earliest-deadline-first (= first-in-first-out, all items
+of a channel have the same response time) processing, which completes the
+most work on time: work that misses its deadline is reported in the interval
+where the deadline passes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from wfm.config import SchedulingWeights
 from wfm.scheduling.model import Demand, under_segments
@@ -89,6 +91,64 @@ def fifo_backlog(work: np.ndarray, capacity: np.ndarray, window: int
     return done, late, backlog
 
 
+def deferred_costs(work: np.ndarray, heads: np.ndarray, cap: np.ndarray, w_late: float,
+                   w_backlog: float, w_idle: float) -> tuple[float, float, float]:
+    """Least late, backlog and idle cost of a deferred channel for given heads.
+
+    The backlog model of :func:`wfm.scheduling.model.add_coverage` with the
+    heads fixed, solved exactly (a small LP): work done ``d <= heads`` (idle
+    capacity ``heads - d`` costs ``w_idle``), backlog ``B_t = B_{t-1} + work_t
+    - d_t - m_t`` at most ``cap_t`` (the work of the response window, costing
+    ``w_backlog`` per agent-interval waiting), ``m_t`` written off as late
+    (``w_late``). Work that will miss its deadline anyway may be written off
+    on arrival, which first-in-first-out processing would keep waiting until
+    its deadline; so this is the models' objective for the same heads, and
+    never above what first-in-first-out processing costs.
+
+    Returns
+    -------
+    late, backlog, idle : float
+        The three costs.
+    """
+    from scipy.optimize import linprog
+
+    T = work.size
+    if T == 0:
+        return 0.0, 0.0, 0.0
+    eye = sp.identity(T, format="csr")
+    lag = sp.eye(T, k=-1, format="csr")
+    # variables [d, o, B, m]
+    a_eq = sp.vstack([sp.hstack([eye, eye, sp.csr_matrix((T, T)), sp.csr_matrix((T, T))]),
+                      sp.hstack([eye, sp.csr_matrix((T, T)), eye - lag, eye])], format="csr")
+    b_eq = np.concatenate([heads, work])
+    cost = np.concatenate([np.zeros(T), np.full(T, w_idle), np.full(T, w_backlog),
+                           np.full(T, w_late)])
+    bounds = [(0, None)] * (2 * T) + [(0, max(0.0, float(x))) for x in cap] + [(0, None)] * T
+    res = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"internal: deferred-channel LP failed: {res.message}")
+    x = res.x
+    return (float(w_late * x[3 * T:].sum()), float(w_backlog * x[2 * T:3 * T].sum()),
+            float(w_idle * x[T:2 * T].sum()))
+
+
+def under_penalty(required: np.ndarray, heads: np.ndarray, widths: np.ndarray,
+                  slopes: np.ndarray, weight: float) -> np.ndarray:
+    """Piecewise-linear under-coverage cost per interval of a realtime channel.
+
+    The shortfall below ``required`` fills segments of ``widths * required``
+    heads at increasing ``slopes`` (times ``weight``); a shortfall beyond the
+    last segment, which the models cannot have, is priced at the last slope.
+    """
+    rest = np.maximum(0.0, required - heads)
+    out = np.zeros_like(rest)
+    for wd, sl in zip(widths, slopes):
+        seg = np.minimum(rest, wd * required)
+        out += weight * sl * seg
+        rest = rest - seg
+    return out + weight * float(slopes[-1]) * rest
+
+
 def evaluate_coverage(demand: Demand, scheduled: np.ndarray,
                       weights: SchedulingWeights) -> CoverageOutcome:
     """Objective terms of a schedule's per-channel heads.
@@ -115,19 +175,18 @@ def evaluate_coverage(demand: Demand, scheduled: np.ndarray,
             unmet[c] = late
             over[c] = np.maximum(0.0, y - done)
             backlog[c] = bl
-            cost_under += w_under * late.sum()
-            cost_backlog += weights.backlog * ih * ih / float(demand.response_hours[c]) * \
-                bl.sum()
+            w_back = weights.backlog * ih * ih / float(demand.response_hours[c])
+            u, b, o = deferred_costs(demand.workload[c], y, demand.backlog_cap(c), w_under,
+                                     w_back, weights.over_coverage * ih)
+            cost_under += u
+            cost_backlog += b
+            cost_over += o
+            continue
         else:
             r = demand.required[c]
-            short = np.maximum(0.0, r - y)
-            unmet[c] = short
+            unmet[c] = np.maximum(0.0, r - y)
             over[c] = np.maximum(0.0, y - r)
-            rest = short.copy()
-            for wd, sl in zip(widths, slopes):
-                seg = np.minimum(rest, wd * r)
-                cost_under += w_under * sl * seg.sum()
-                rest = rest - seg
+            cost_under += under_penalty(r, y, widths, slopes, w_under).sum()
         cost_over += weights.over_coverage * ih * over[c].sum()
     return CoverageOutcome(scheduled, unmet, over, backlog,
                            {"under": cost_under, "over": cost_over, "backlog": cost_backlog})

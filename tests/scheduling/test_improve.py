@@ -1,0 +1,144 @@
+"""The local search on named schedules, and the deferred channels' exact cost."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_scheduling_solvers import fixed, requirements, roster, scenario
+from test_step1 import _inputs, _medium
+
+from wfm.scheduling.assign import preference_misses
+from wfm.scheduling.core import _build_frames
+from wfm.scheduling.evaluate import deferred_costs, evaluate_coverage, fifo_backlog
+from wfm.scheduling.improve import _CoverageLP, improve_schedule, valid_week
+from wfm.scheduling.model import agent_cost_factor
+
+
+def _type(catalog, day, hhmm, hours):
+    h, m = map(int, hhmm.split(":"))
+    hit = np.flatnonzero((catalog.day == day) & (catalog.start_wall == 60 * h + m)
+                         & (catalog.paid == int(60 * hours)))
+    assert hit.size == 1
+    return int(hit[0])
+
+
+def _objective(demand, catalog, groups, agents, weights, shifts, options, quota):
+    """The schedule's objective recomputed from its frames (not from the search)."""
+    frames = _build_frames(demand, catalog, groups, agents, shifts, options, quota)
+    out = evaluate_coverage(demand, frames["scheduled"], weights)
+    cost = agent_cost_factor(agents)
+    total = sum(out.costs.values())
+    for a, ss in shifts.items():
+        for s in ss:
+            total += weights.labour_cost * cost[a] * catalog.paid[s] / 60.0
+            total += weights.preference * preference_misses(agents[a], catalog, s)[0]
+    return total
+
+
+def test_a_misplaced_shift_moves_onto_the_demand():
+    # one head 08-16, 8 h shifts start 08:00-12:00: the agent starts at 12:00
+    # (4 h short, 4 h over); the search moves the shift to 08:00, the optimum:
+    # labour 8 h x 0.5 = 4.0 and nothing else
+    scen = scenario([fixed("08:00", [8.0], latest="12:00")])
+    req = requirements(scen, 1, {"voice": [(0, 8, 16, 1.0)]})
+    ros = roster([{"agent_id": "a", "skills": "voice"}])
+    agents, demand, catalog, groups = _inputs(scen, req, ros, days=1)
+    late = _type(catalog, 0, "12:00", 8.0)
+    res = improve_schedule(demand, catalog, groups, agents, {0: [late]}, {(0, late): 0},
+                           scen.weights, 11.0)
+    assert res.shifts == {0: [_type(catalog, 0, "08:00", 8.0)]}
+    assert res.objective_start > res.objective
+    assert res.objective == pytest.approx(4.0, abs=1e-6)
+    assert _objective(demand, catalog, groups, agents, scen.weights, res.shifts, res.options,
+                      res.quota) == pytest.approx(4.0, abs=1e-6)
+
+
+def test_search_keeps_every_contract_and_reports_the_true_objective():
+    scen, req, ros = _medium()
+    agents, demand, catalog, groups = _inputs(scen, req, ros)
+    # a legal but poor start: every agent works 06:00-14:00 on Monday only
+    early = _type(catalog, 0, "06:00", 8.0)
+    shifts = {a: [early] for a in range(len(agents))}
+    options = {(a, early): 0 for a in shifts}
+    start = _objective(demand, catalog, groups, agents, scen.weights, shifts, options,
+                       _CoverageLP(demand, catalog, groups, _present(catalog, groups, shifts),
+                                   scen.weights, None).quota())
+    res = improve_schedule(demand, catalog, groups, agents, shifts, options, scen.weights, 11.0,
+                           max_rounds=50)
+    assert res.objective_start == pytest.approx(start, rel=1e-9)
+    assert res.objective < 0.8 * start
+    assert res.accepted > 0
+    row_of = {a: (g, mi) for g, grp in enumerate(groups) for mi, a in enumerate(grp.members)}
+    for a, ss in res.shifts.items():
+        assert valid_week(agents[a], ss, catalog, 11 * 60)
+        g, mi = row_of[a]
+        assert groups[g].compat[mi, ss].all()
+    assert _objective(demand, catalog, groups, agents, scen.weights, res.shifts, res.options,
+                      res.quota) == pytest.approx(res.objective, abs=0.01)  # 1e-6 truncation
+
+
+def _present(catalog, groups, shifts):
+    from wfm.scheduling.improve import net_presence
+
+    present = np.zeros((len(groups), catalog.n_intervals))
+    for g, grp in enumerate(groups):
+        for a in grp.members:
+            for s in shifts.get(a, []):
+                idx, sh = net_presence(catalog, s, 0)
+                present[g, idx] += sh
+    return present
+
+
+def test_coverage_lp_undo_without_solving_restores_the_objective():
+    scen, req, ros = _medium()
+    _agents, demand, catalog, groups = _inputs(scen, req, ros)
+    early = _type(catalog, 0, "06:00", 8.0)
+    present = _present(catalog, groups, {0: [early]})
+    lp = _CoverageLP(demand, catalog, groups, present, scen.weights, None)
+    base = lp.objective
+    s = _type(catalog, 1, "10:00", 8.0)
+    idx, sh = catalog.presence[s]
+    moved = lp.change(0, idx, sh)
+    assert moved != pytest.approx(base)
+    lp.change(0, idx, -sh, solve=False)
+    lp.duals()
+    assert lp.objective == pytest.approx(base, rel=1e-9)
+    # the same as a coverage LP built from scratch for that presence
+    fresh = _CoverageLP(demand, catalog, groups, present, scen.weights, None)
+    assert fresh.objective == pytest.approx(base, rel=1e-9)
+
+
+def test_valid_week_rules():
+    scen = scenario([fixed("06:00", [8.0], latest="14:00", step=60)])
+    req = requirements(scen, 7, {"voice": [(0, 8, 16, 1.0)]})
+    ros = roster([{"agent_id": "a", "skills": "voice", "min_hours_week": 16.0,
+                   "max_hours_week": 32.0, "max_days_week": 4, "max_consecutive_days": 3}])
+    agents, _demand, catalog, _groups = _inputs(scen, req, ros, days=7)
+    ag = agents[0]
+    rest = 11 * 60
+    d = [_type(catalog, k, "06:00", 8.0) for k in range(7)]
+    assert valid_week(ag, [d[0], d[2]], catalog, rest)
+    assert not valid_week(ag, [d[0]], catalog, rest)                     # 8 h < 16 h minimum
+    assert valid_week(ag, [d[0]], catalog, rest, min_hours=False)
+    assert not valid_week(ag, [d[0], d[1], d[2], d[3]], catalog, rest)   # 4 days in a row
+    assert not valid_week(ag, [d[0], d[2], d[4], d[6], d[1]], catalog, rest)  # 5 days, 40 h
+    # 14:00-22:00 then 06:00 the next day: 8 h of rest
+    assert not valid_week(ag, [_type(catalog, 0, "14:00", 8.0), d[1]], catalog, rest)
+    assert valid_week(ag, [_type(catalog, 0, "14:00", 8.0), _type(catalog, 1, "09:00", 8.0)],
+                      catalog, rest)
+
+
+def test_hopeless_deferred_work_is_written_off_on_arrival():
+    # one agent-interval of work arrives at t=0 with a 4-interval window and
+    # no capacity before t=5: it is late whatever happens; first-in-first-out
+    # keeps it waiting 3 intervals, the model writes it off at once
+    work = np.array([1.0, 0, 0, 0, 0, 0])
+    heads = np.array([0.0, 0, 0, 0, 0, 1])
+    cap = np.array([1.0, 1.0, 1.0, 0, 0, 0])
+    late, backlog, idle = deferred_costs(work, heads, cap, 10.0, 0.5, 0.25)
+    assert (late, backlog, idle) == pytest.approx((10.0, 0.0, 0.25))
+    _done, f_late, f_backlog = fifo_backlog(work, heads, 4)
+    assert f_late.sum() == pytest.approx(1.0) and f_backlog.sum() == pytest.approx(3.0)
+    # capacity at t=2 serves it after waiting 2 intervals (t=0, t=1)
+    heads = np.array([0.0, 0, 1, 0, 0, 0])
+    assert deferred_costs(work, heads, cap, 10.0, 0.5, 0.25) == pytest.approx((0.0, 1.0, 0.0))

@@ -1,0 +1,530 @@
+"""Local search on the named schedule against the schedule's own objective.
+
+Steps 1-3 build the schedule through group aggregates: step 2 matches each
+group's planned presence, and what it cannot see (each member's whole-shift
+hours, days and rest) costs coverage and overtime against the plan. This
+pass works on the named schedule itself. Its objective is the schedule's:
+coverage with the channel allocation and backlog of every group (an LP over
+the groups' heads present per interval, solved once and then re-solved warm
+after each change of a few right-hand sides), labour and preferences.
+
+A move changes one agent's day: another shift type and/or break option on a
+worked day, a shift dropped, or a shift added on a free day, keeping every
+contract rule (hours and days per week, one shift a day, consecutive days,
+rest, skills, availability). Moves are ranked by the LP's duals (the
+marginal cost of a head of the group in each interval) and the best ones
+are tried on the LP; a move is kept only when the re-solved objective is
+lower, so the schedule never gets worse.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import highspy
+import numpy as np
+import pulp
+import scipy.sparse as sp
+
+from wfm.config import SchedulingWeights
+from wfm.scheduling.assign import preference_misses
+from wfm.scheduling.evaluate import under_penalty
+from wfm.scheduling.model import (
+    Demand,
+    Group,
+    add_coverage,
+    agent_cost_factor,
+    under_segments,
+)
+from wfm.scheduling.roster import Agent, week_blocks
+from wfm.scheduling.solve import solve
+from wfm.scheduling.templates import ShiftCatalog
+
+#: Moves tried on the LP per round (one per agent and day, best predicted first).
+MOVES_PER_ROUND = 40
+#: Feasible moves per agent and day whose estimated gain is computed (the
+#: best by the duals' prediction).
+CHECKED_PER_DAY = 5
+#: A move is tried when the duals predict at least this gain.
+MIN_PREDICTED_GAIN = 0.05
+
+
+@dataclass
+class ImproveResult:
+    """Outcome of :func:`improve_schedule`."""
+
+    shifts: dict[int, list[int]]
+    options: dict[tuple[int, int], int]
+    quota: dict[tuple[int, int], dict[int, float]]
+    objective_start: float
+    objective: float
+    tried: int = 0
+    accepted: int = 0
+    rounds: int = 0
+    seconds: float = 0.0
+    stopped: str = ""
+    history: list[tuple[float, float]] = field(default_factory=list)
+
+
+def net_presence(catalog: ShiftCatalog, s: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """Interval indices and share of each on shift ``s`` and not on break option ``j``."""
+    idx, sh = catalog.presence[s]
+    on = dict(zip(idx.tolist(), sh.tolist()))
+    bidx, bsh = catalog.pool_breaks[int(catalog.pool[s])][j]
+    for t, x in zip(bidx.tolist(), bsh.tolist()):
+        on[t] = on.get(t, 0.0) - x
+    keys = np.array(sorted(k for k, x in on.items() if x > 1e-12), dtype=np.int64)
+    return keys, np.array([on[int(k)] for k in keys], dtype=float)
+
+
+def valid_week(ag: Agent, shifts: list[int], catalog: ShiftCatalog, rest: int,
+               min_hours: bool = True) -> bool:
+    """Whether ``ag`` may work exactly ``shifts`` (skills and availability aside)."""
+    days = sorted(int(catalog.day[s]) for s in shifts)
+    if len(set(days)) != len(days):
+        return False
+    for bdays, share in week_blocks(len(catalog.days)):
+        inb = [s for s in shifts if int(catalog.day[s]) in bdays]
+        hours = sum(int(catalog.paid[s]) for s in inb) / 60.0
+        if hours > ag.max_hours + 1e-9 or len(inb) > ag.max_days:
+            return False
+        if min_hours and hours < ag.min_hours * share - 1e-9:
+            return False
+    run = best = 0
+    prev = None
+    for d in days:
+        run = run + 1 if prev is not None and d == prev + 1 else 1
+        best = max(best, run)
+        prev = d
+    if best > ag.max_consecutive:
+        return False
+    spans = sorted((int(catalog.start_abs[s]), int(catalog.end_abs[s])) for s in shifts)
+    return all(b[0] >= a[1] + rest for a, b in pairwise(spans))
+
+
+def _realtime_cost(required: np.ndarray, heads: np.ndarray, widths: np.ndarray,
+                   slopes: np.ndarray, w_under: float, w_over: float) -> np.ndarray:
+    return (under_penalty(required, heads, widths, slopes, w_under)
+            + w_over * np.maximum(0.0, heads - required))
+
+
+def _estimate(csr: sp.csr_matrix, add: np.ndarray, rem: np.ndarray, p_old: int | None,
+              p_new: int | None) -> float:
+    """Estimated coverage cost of one head of a group leaving pair ``p_old`` for ``p_new``.
+
+    ``add``/``rem`` are the group's per-interval estimates of
+    :meth:`_CoverageLP.estimates`; the pairs are rows of the presence matrix.
+    """
+    idx = []
+    sh = []
+    for p, sign in ((p_old, -1.0), (p_new, 1.0)):
+        if p is not None:
+            lo, hi = csr.indptr[p], csr.indptr[p + 1]
+            idx.append(csr.indices[lo:hi])
+            sh.append(sign * csr.data[lo:hi])
+    if not idx:
+        return 0.0
+    u, inv = np.unique(np.concatenate(idx), return_inverse=True)
+    net = np.bincount(inv, weights=np.concatenate(sh))
+    return float(np.where(net > 0, net * add[u], -net * rem[u]).sum())
+
+
+class CoverageLPError(RuntimeError):
+    """The coverage LP did not solve to optimality."""
+
+
+class _CoverageLP:
+    """The coverage LP for fixed heads per group and interval, re-solved warm."""
+
+    def __init__(self, demand: Demand, catalog: ShiftCatalog, groups: list[Group],
+                 present: np.ndarray, weights: SchedulingWeights, threads: int | None):
+        T = catalog.n_intervals
+        prob = pulp.LpProblem("wfm_improve", pulp.LpMinimize)
+        obj: dict = {}
+        active = {}
+        for g, grp in enumerate(groups):
+            can = np.zeros(T, dtype=bool)
+            for s in np.flatnonzero(grp.compat.any(axis=0)) if grp.compat is not None else ():
+                can[catalog.presence[s][0]] = True
+            can |= present[g] > 1e-9
+            active[g] = np.flatnonzero(can)
+        cov = add_coverage(prob, demand, groups, active, weights, obj)
+        cons = {}
+        for g, grp in enumerate(groups):
+            for t in active[g]:
+                t = int(t)
+                con = pulp.LpConstraint(
+                    pulp.LpAffineExpression({cov.x[(g, t, c)]: 1.0 for c in grp.skills}),
+                    pulp.LpConstraintEQ, f"cap_g{g}_t{t}", float(present[g, t]))
+                prob.addConstraint(con)
+                cons[(g, t)] = con
+        prob.setObjective(pulp.LpAffineExpression(obj))
+        rep = solve(prob, "highs", mip=False, threads=threads)
+        if rep.status != "optimal":
+            raise CoverageLPError(rep.status)
+        self.h = prob.solverModel
+        self.h.setOptionValue("presolve", "off")
+        self.row = np.full((len(groups), T), -1, dtype=np.int32)
+        for (g, t), con in cons.items():
+            self.row[g, t] = con.index
+        self.x = {k: v.index for k, v in cov.x.items()}
+        keys = np.array(list(self.x), dtype=np.int64).reshape(-1, 3)
+        self.xg, self.xt, self.xc = keys[:, 0], keys[:, 1], keys[:, 2]
+        self.xi = np.array(list(self.x.values()), dtype=np.int64)
+        self.demand, self.weights = demand, weights
+        self.skills = [list(grp.skills) for grp in groups]
+        self.present = present.copy()
+        self.objective = float(self.h.getInfo().objective_function_value)
+        self.dirty = False
+
+    def duals(self) -> np.ndarray:
+        self._solve()
+        rd = np.asarray(self.h.getSolution().row_dual)
+        out = np.zeros(self.row.shape)
+        ok = self.row >= 0
+        out[ok] = rd[self.row[ok]]
+        return out
+
+    def change(self, g: int, idx: np.ndarray, delta: np.ndarray, solve: bool = True
+               ) -> float:
+        """Add ``delta`` heads of group ``g`` at intervals ``idx``; the new objective.
+
+        With ``solve=False`` (undoing a rejected move) the LP is re-solved
+        only when next needed: the objective is known, and the last basis
+        stays dual feasible whatever the right-hand sides, so the next solve
+        starts warm from it.
+        """
+        self.present[g, idx] += delta
+        rows = self.row[g, idx]
+        if (rows < 0).any():
+            raise RuntimeError("internal: a move reaches an interval outside its group's rows")
+        vals = self.present[g, idx]
+        self.h.changeRowsBounds(len(rows), rows, vals, vals)
+        self.dirty = True
+        if solve:
+            self._solve()
+        return self.objective
+
+    def _solve(self) -> None:
+        if self.dirty:
+            self.h.run()
+            if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                raise CoverageLPError(self.h.modelStatusToString(self.h.getModelStatus()))
+            self.objective = float(self.h.getInfo().objective_function_value)
+            self.dirty = False
+
+    def estimates(self) -> tuple[np.ndarray, np.ndarray]:
+        """Estimated cost of one more head, and of one head less, per group and interval.
+
+        Realtime channels: the exact change of the channel's penalty with
+        everybody else's allocation kept; deferred channels: the LP's
+        marginal value of capacity there (from the reduced cost of the
+        group's allocation column and the dual of its heads row). A new head
+        goes to the group's channel where it helps most, a head taken away
+        leaves the channel where it is missed least among those the group
+        staffs with at least one head (else the one it staffs most).
+        """
+        self._solve()
+        dem, w = self.demand, self.weights
+        sol = self.h.getSolution()
+        col = np.asarray(sol.col_value)
+        rc = np.asarray(sol.col_dual)
+        rd = np.asarray(sol.row_dual)
+        G, T = self.row.shape
+        C = len(dem.channels)
+        X = np.zeros((G, T, C))
+        X[self.xg, self.xt, self.xc] = col[self.xi]
+        y = X.sum(axis=0).T
+        m_add = np.zeros((C, T))
+        m_rem = np.zeros((C, T))
+        widths, slopes = under_segments(w)
+        ih = dem.interval_hours
+        # capacity value on deferred channels: -dual of the channel's work row
+        # = reduced cost of x[g, t, c] + dual of the heads row (g, t)
+        cap_value = rc[self.xi] + rd[self.row[self.xg, self.xt]]
+        for c in range(C):
+            if dem.is_deferred(c):
+                on_c = self.xc == c
+                v = np.zeros(T)
+                v[self.xt[on_c]] = cap_value[on_c]
+                m_add[c], m_rem[c] = v, -v
+                continue
+            r = dem.required[c]
+            wu = w.under_coverage * float(dem.priority[c]) * ih
+            wo = w.over_coverage * ih
+
+            f0 = _realtime_cost(r, y[c], widths, slopes, wu, wo)
+            m_add[c] = _realtime_cost(r, y[c] + 1.0, widths, slopes, wu, wo) - f0
+            m_rem[c] = _realtime_cost(r, np.maximum(0.0, y[c] - 1.0), widths, slopes, wu,
+                                      wo) - f0
+        add = np.zeros((G, T))
+        rem = np.zeros((G, T))
+        for g, sk in enumerate(self.skills):
+            add[g] = m_add[sk].min(axis=0)
+            xs = X[g][:, sk].T                                   # (skills, T)
+            full = np.where(xs >= 1.0 - 1e-6, m_rem[sk], np.inf).min(axis=0)
+            most = m_rem[sk][xs.argmax(axis=0), np.arange(T)]
+            rem[g] = np.where(np.isfinite(full), full, most)
+        return add, rem
+
+    def quota(self) -> dict[tuple[int, int], dict[int, float]]:
+        self._solve()
+        col = np.asarray(self.h.getSolution().col_value)
+        out: dict[tuple[int, int], dict[int, float]] = {}
+        for (g, t, c), i in self.x.items():
+            q = float(col[i])
+            if q > 1e-9:
+                out.setdefault((g, t), {})[c] = q
+        return out
+
+
+def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
+                     agents: list[Agent], shifts: dict[int, list[int]],
+                     options: dict[tuple[int, int], int], weights: SchedulingWeights,
+                     min_rest_hours: float, *, time_limit: float | None = None,
+                     threads: int | None = None, max_rounds: int | None = None,
+                     progress: Callable[[str], None] | None = None) -> ImproveResult:
+    """Improve a named schedule by single-agent, single-day moves.
+
+    Parameters
+    ----------
+    shifts : dict
+        Agent index -> shift types worked (every contract rule holds).
+    options : dict
+        ``(agent, shift type) -> break option`` of every worked shift.
+    time_limit : float, optional
+        Seconds for the search; without it the search runs to a local optimum
+        (or ``max_rounds``).
+
+    Returns
+    -------
+    ImproveResult
+        The improved shifts and break options, and the group channel quotas
+        of the result (``(group, interval) -> channel -> heads``).
+    """
+    say = progress or (lambda _m: None)
+    t0 = time.perf_counter()
+    rest = round(min_rest_hours * 60)
+    cat = catalog
+    G, T = len(groups), cat.n_intervals
+    cost_f = agent_cost_factor(agents)
+    group_of = {a: g for g, grp in enumerate(groups) for a in grp.members}
+    row_of = {a: mi for grp in groups for mi, a in enumerate(grp.members)}
+    shifts = {a: list(ss) for a, ss in shifts.items() if ss}
+    options = {(a, s): options[(a, s)] for a, ss in shifts.items() for s in ss}
+
+    # every (shift type, break option) as a row of a sparse presence matrix
+    pairs: list[tuple[int, int]] = []
+    first = np.zeros(cat.n_types + 1, dtype=np.int64)
+    data, rows_i, cols_i = [], [], []
+    for s in range(cat.n_types):
+        first[s] = len(pairs)
+        for j in range(len(cat.pool_breaks[int(cat.pool[s])])):
+            idx, sh = net_presence(cat, s, j)
+            rows_i.extend([len(pairs)] * idx.size)
+            cols_i.extend(idx.tolist())
+            data.extend(sh.tolist())
+            pairs.append((s, j))
+    first[cat.n_types] = len(pairs)
+    N = sp.csr_matrix((data, (rows_i, cols_i)), shape=(len(pairs), T))
+    pair_type = np.array([p[0] for p in pairs], dtype=np.int64)
+    pair_opt = np.array([p[1] for p in pairs], dtype=np.int64)
+
+    def pair_of(s: int, j: int) -> int:
+        return int(first[s] + j)
+
+    def pair_cost_of(a: int, p: int) -> float:
+        return shift_cost(a, int(pair_type[p]))
+
+    def shift_cost(a: int, s: int) -> float:
+        miss, _ = preference_misses(agents[a], cat, s)
+        return (weights.labour_cost * float(cost_f[a]) * cat.paid[s] / 60.0
+                + weights.preference * miss)
+
+    def present_of(shifts: dict[int, list[int]], options: dict) -> np.ndarray:
+        present = np.zeros((G, T))
+        for a, ss in shifts.items():
+            for s in ss:
+                r = N.getrow(pair_of(s, options[(a, s)]))
+                present[group_of[a], r.indices] += r.data
+        return present
+
+    fixed_cost = sum(shift_cost(a, s) for a, ss in shifts.items() for s in ss)
+    lp = _CoverageLP(demand, cat, groups, present_of(shifts, options), weights, threads)
+    current = lp.objective + fixed_cost
+    start_obj = current
+    history = [(0.0, current)]
+    # per agent: compatible pairs, their costs
+    comp_pairs: dict[int, np.ndarray] = {}
+    pair_cost: dict[int, np.ndarray] = {}
+    below_min = {a for a, ag in enumerate(agents)
+                 if not valid_week(ag, shifts.get(a, []), cat, rest, min_hours=True)}
+    tried = accepted = rounds = 0
+    stopped = "local optimum"
+    try:
+        while True:
+            if max_rounds is not None and rounds >= max_rounds:
+                stopped = "round limit"
+                break
+            if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                stopped = "time limit"
+                break
+            rounds += 1
+            pi = lp.duals()                                  # (G, T)
+            val = np.asarray(N @ pi.T)                       # (pairs, G)
+            add_est, rem_est = lp.estimates()
+
+
+            cands = []
+            for a, ag in enumerate(agents):
+                g = group_of.get(a)
+                if g is None:
+                    continue
+                if a not in comp_pairs:
+                    ok = groups[g].compat[row_of[a]]
+                    sel = np.flatnonzero(ok[pair_type])
+                    comp_pairs[a] = sel
+                    tc = np.array([shift_cost(a, s) for s in range(cat.n_types)])
+                    pair_cost[a] = tc[pair_type[sel]]
+                sel = comp_pairs[a]
+                gain = pair_cost[a] + val[sel, g]            # predicted cost of working the pair
+                mine = shifts.get(a, [])
+                by_day = {int(cat.day[s]): s for s in mine}
+                sel_day = cat.day[pair_type[sel]]
+                for d in range(len(cat.days)):
+                    s0 = by_day.get(d)
+                    base = 0.0
+                    if s0 is not None:
+                        p0 = pair_of(s0, options[(a, s0)])
+                        base = shift_cost(a, s0) + float(val[p0, g])
+                    on_d = np.flatnonzero(sel_day == d)
+                    moves = []
+                    if on_d.size:
+                        delta = gain[on_d] - base
+                        order = on_d[np.argsort(delta, kind="stable")]
+                        moves = [(float(gain[i] - base), int(sel[i])) for i in order[:30]
+                                 if gain[i] - base < -MIN_PREDICTED_GAIN]
+                    if s0 is not None and -base < -MIN_PREDICTED_GAIN:
+                        moves.append((-base, -1))                # drop the day's shift
+                    moves.sort()
+                    others = [s for s in mine if s != s0]
+                    p_old = None if s0 is None else pair_of(s0, options[(a, s0)])
+                    c0 = 0.0 if s0 is None else shift_cost(a, s0)
+                    best = None
+                    n_ok = 0
+                    for pred, p in moves:
+                        s_new = None if p < 0 else int(pair_type[p])
+                        week = others + ([] if s_new is None else [s_new])
+                        if s_new is not None and s_new == s0:
+                            ok_week = True
+                        else:
+                            ok_week = valid_week(ag, week, cat, rest, min_hours=a not in below_min)
+                            if ok_week and a in below_min:
+                                # an agent below the minimum may not lose hours
+                                ok_week = sum(cat.paid[x] for x in week) >= \
+                                    sum(cat.paid[x] for x in mine)
+                        if ok_week:
+                            p_new = None if p < 0 else p
+                            est = _estimate(N, add_est[g], rem_est[g], p_old, p_new) - c0 \
+                                + (0.0 if p < 0 else float(pair_cost_of(a, p)))
+                            if best is None or est < best[0]:
+                                best = (est, pred, a, d, s0, p)
+                            n_ok += 1
+                            if n_ok >= CHECKED_PER_DAY:
+                                break
+                    if best is not None:
+                        cands.append(best)
+                # a shift moved to a free day (kept hours and days when the
+                # contract allows no drop or no extra day on its own)
+                free_days = [d for d in range(len(cat.days)) if d not in by_day]
+                combos = []
+                for d2 in free_days:
+                    on_d2 = np.flatnonzero(sel_day == d2)
+                    if not on_d2.size:
+                        continue
+                    i2 = on_d2[np.argmin(gain[on_d2])]
+                    for d, s0 in by_day.items():
+                        p0 = pair_of(s0, options[(a, s0)])
+                        pred = float(gain[i2]) - shift_cost(a, s0) - float(val[p0, g])
+                        if pred < -MIN_PREDICTED_GAIN:
+                            combos.append((pred, s0, int(sel[i2])))
+                combos.sort()
+                best = None
+                for pred, s0, p in combos[:CHECKED_PER_DAY]:
+                    week = [x for x in mine if x != s0] + [int(pair_type[p])]
+                    if not valid_week(ag, week, cat, rest, min_hours=a not in below_min):
+                        continue
+                    if a in below_min and sum(cat.paid[x] for x in week) < \
+                            sum(cat.paid[x] for x in mine):
+                        continue
+                    p0 = pair_of(s0, options[(a, s0)])
+                    est = _estimate(N, add_est[g], rem_est[g], p0, p) - shift_cost(a, s0) \
+                        + float(pair_cost_of(a, p))
+                    if best is None or est < best[0]:
+                        best = (est, pred, a, int(cat.day[pair_type[p]]), s0, p)
+                if best is not None:
+                    cands.append(best)
+            if not cands:
+                break
+            cands.sort(key=lambda c: c[0])
+            moved: set[int] = set()
+            improved_round = False
+            in_round = 0
+            for _est, pred, a, d, s0, p in cands:
+                if a in moved:
+                    continue
+                if in_round >= MOVES_PER_ROUND and improved_round:
+                    break   # refresh the duals
+                in_round += 1
+                if time_limit is not None and time.perf_counter() - t0 > time_limit:
+                    break
+                g = group_of[a]
+                old_pair = None if s0 is None else pair_of(s0, options[(a, s0)])
+                diff = np.zeros(T)
+                dcost = 0.0
+                if old_pair is not None:
+                    r = N.getrow(old_pair)
+                    diff[r.indices] -= r.data
+                    dcost -= shift_cost(a, s0)
+                if p >= 0:
+                    r = N.getrow(p)
+                    diff[r.indices] += r.data
+                    dcost += shift_cost(a, int(pair_type[p]))
+                idx = np.flatnonzero(np.abs(diff) > 1e-12)
+                before = lp.objective
+                after = lp.change(g, idx, diff[idx])
+                tried += 1
+                if after + dcost < before - 1e-6:
+                    accepted += 1
+                    improved_round = True
+                    moved.add(a)
+                    mine = [x for x in shifts.get(a, []) if x != s0]
+                    if s0 is not None:
+                        del options[(a, s0)]
+                    if p >= 0:
+                        s_new = int(pair_type[p])
+                        mine.append(s_new)
+                        options[(a, s_new)] = int(pair_opt[p])
+                    shifts[a] = sorted(mine)
+                    fixed_cost += dcost
+                    current = lp.objective + fixed_cost
+                    history.append((time.perf_counter() - t0, current))
+                else:
+                    lp.change(g, idx, -diff[idx], solve=False)
+                    lp.objective = before
+            say(f"  improve: round {rounds}, objective {current:,.1f} ({accepted} of {tried} "
+                f"moves kept)")
+            if not improved_round:
+                break
+    except CoverageLPError as err:
+        # keep the last accepted schedule; its quotas from a fresh LP
+        stopped = f"coverage LP failed ({err})"
+        lp = _CoverageLP(demand, cat, groups, present_of(shifts, options), weights, threads)
+        current = lp.objective + fixed_cost
+    return ImproveResult(shifts={a: ss for a, ss in shifts.items() if ss}, options=options,
+                         quota=lp.quota(), objective_start=start_obj, objective=current,
+                         tried=tried, accepted=accepted, rounds=rounds,
+                         seconds=time.perf_counter() - t0, stopped=stopped, history=history)
