@@ -67,7 +67,7 @@ from wfm.scheduling.templates import ShiftCatalog, expand_shifts
 #: same time whatever the number of agents (~20 s for a week of the sample
 #: scenario), so it may use half of a short limit. Step 1 ends by the larger
 #: of the second share and what :data:`STEPS_2_3_SECONDS_PER_AGENT` leaves.
-STAGE_DEADLINES = (0.5, 0.42, 0.82, 0.95)
+STAGE_DEADLINES = (0.5, 0.42, 0.78, 0.9)
 #: Time steps 2 and 3 take per agent [s] (measured: 50 agents ~15 s, 150
 #: agents ~60 s on 2 cores), kept free of step 1 within 30-60 % of the limit.
 STEPS_2_3_SECONDS_PER_AGENT = 0.4
