@@ -142,3 +142,22 @@ def test_hopeless_deferred_work_is_written_off_on_arrival():
     # capacity at t=2 serves it after waiting 2 intervals (t=0, t=1)
     heads = np.array([0.0, 0, 1, 0, 0, 0])
     assert deferred_costs(work, heads, cap, 10.0, 0.5, 0.25) == pytest.approx((0.0, 1.0, 0.0))
+
+
+def test_schedule_keeps_step_3_when_the_search_cannot_start(monkeypatch):
+    from test_scheduling_solvers import checked
+
+    from wfm.scheduling import core, schedule
+    from wfm.scheduling.improve import CoverageLPError
+
+    def fail(*_a, **_k):
+        raise CoverageLPError("kInfeasible")
+
+    monkeypatch.setattr(core, "improve_schedule", fail)
+    scen = scenario([fixed("08:00", [8.0])])
+    req = requirements(scen, 1, {"voice": [(0, 8, 16, 1.0)]})
+    ros = roster([{"agent_id": "a", "skills": "voice"}])
+    res = schedule(req, scen, ros, time_limit=30)
+    assert "local search could not start" in res.message
+    assert res.objective == pytest.approx(4.0, abs=1e-6)
+    checked(res, ros, scen)

@@ -45,7 +45,7 @@ from wfm.scheduling.assign import (
     split_channels,
 )
 from wfm.scheduling.evaluate import evaluate_coverage
-from wfm.scheduling.improve import improve_schedule
+from wfm.scheduling.improve import CoverageLPError, improve_schedule
 from wfm.scheduling.model import (
     Demand,
     Group,
@@ -545,16 +545,22 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     left = None if time_limit is None else time_limit - clock.elapsed() - FRAMES_SECONDS
     if left is None or left >= IMPROVE_MIN_SECONDS:
         t = time.perf_counter()
-        imp = improve_schedule(demand, catalog, groups, agents, shifts_of, option, weights,
-                               rest_h, time_limit=left, threads=threads, progress=say)
-        shifts_of, option, quota = imp.shifts, imp.options, imp.quota
-        runs.append({"stage": "improve", "status": imp.stopped.replace(" ", "_"),
-                     "objective": imp.objective, "best_bound": None, "gap": None,
-                     "seconds": imp.seconds, "solver": "highs"})
+        try:
+            imp = improve_schedule(demand, catalog, groups, agents, shifts_of, option,
+                                   weights, rest_h, time_limit=left, threads=threads,
+                                   progress=say)
+        except CoverageLPError as err:
+            notes.append(f"the local search could not start (coverage LP: {err}); the "
+                         f"schedule of step 3 is returned")
+        else:
+            shifts_of, option, quota = imp.shifts, imp.options, imp.quota
+            runs.append({"stage": "improve", "status": imp.stopped.replace(" ", "_"),
+                         "objective": imp.objective, "best_bound": None, "gap": None,
+                         "seconds": imp.seconds, "solver": "highs"})
+            say(f"  improvement: {imp.objective_start:,.1f} -> {imp.objective:,.1f} "
+                f"({imp.accepted} of {imp.tried} moves kept, {imp.stopped}; "
+                f"{time.perf_counter() - t:.1f} s)")
         stage_s["improve"] = time.perf_counter() - t
-        say(f"  improvement: {imp.objective_start:,.1f} -> {imp.objective:,.1f} "
-            f"({imp.accepted} of {imp.tried} moves kept, {imp.stopped}; "
-            f"{stage_s['improve']:.1f} s)")
 
     # -- step 4: named breaks and channel split -> frames --------------------
     t = time.perf_counter()

@@ -292,7 +292,10 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                      min_rest_hours: float, *, time_limit: float | None = None,
                      threads: int | None = None, max_rounds: int | None = None,
                      progress: Callable[[str], None] | None = None) -> ImproveResult:
-    """Improve a named schedule by single-agent, single-day moves.
+    """Improve a named schedule by moves of one agent's shift.
+
+    A move changes one agent's day (another shift type or break option, a
+    shift dropped or added) or moves one of the agent's shifts to a free day.
 
     Parameters
     ----------
@@ -309,6 +312,11 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     ImproveResult
         The improved shifts and break options, and the group channel quotas
         of the result (``(group, interval) -> channel -> heads``).
+
+    Raises
+    ------
+    CoverageLPError
+        The coverage LP of the given schedule could not be solved.
     """
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
