@@ -161,3 +161,30 @@ def test_schedule_keeps_step_3_when_the_search_cannot_start(monkeypatch):
     assert "local search could not start" in res.message
     assert res.objective == pytest.approx(4.0, abs=1e-6)
     checked(res, ros, scen)
+
+
+def test_breaks_spread_when_the_break_milp_finds_nothing(monkeypatch):
+    from test_scheduling_solvers import checked
+
+    from wfm.scheduling import core, schedule
+    from wfm.scheduling.solve import SolveReport
+
+    real = core.solve
+
+    def no_breaks(problem, *args, **kw):
+        if problem.name == "wfm_breaks" and not getattr(problem, "_failed", False):
+            problem._failed = True
+            return SolveReport("time_limit", None, None, None, 0.1, "highs", False)
+        return real(problem, *args, **kw)
+
+    monkeypatch.setattr(core, "solve", no_breaks)
+    monkeypatch.setattr(core, "IMPROVE_MIN_SECONDS", 1e9)   # no search: see the fallback
+    brk = {"minutes": 30, "paid": False, "earliest_after_start_minutes": 180,
+           "latest_after_start_minutes": 300, "min_before_end_minutes": 60}
+    scen = scenario([fixed("08:00", [8.5], [brk])])
+    req = requirements(scen, 1, {"voice": [(0, 8, 16.5, 4.0)]})
+    ros = roster([{"agent_id": x, "skills": "voice"} for x in "abcd"])
+    res = schedule(req, scen, ros, time_limit=60)
+    assert "spread evenly" in res.message
+    assert len(res.shifts) == 4 and res.shifts["breaks"].nunique() == 4
+    checked(res, ros, scen)
