@@ -78,7 +78,7 @@ def test_search_keeps_every_contract_and_reports_the_true_objective():
 
 
 def _present(catalog, groups, shifts):
-    from wfm.scheduling.improve import net_presence
+    from wfm.scheduling.templates import net_presence
 
     present = np.zeros((len(groups), catalog.n_intervals))
     for g, grp in enumerate(groups):

@@ -59,7 +59,7 @@ from wfm.scheduling.model import (
 )
 from wfm.scheduling.roster import Agent, parse_roster
 from wfm.scheduling.solve import SolveReport, check_solver, rel_gap, solve
-from wfm.scheduling.templates import ShiftCatalog, expand_shifts
+from wfm.scheduling.templates import ShiftCatalog, expand_shifts, net_presence
 
 #: Share of the time limit by which each step should be done (the LP
 #: relaxation, step 1, step 2, step 3; the local search gets the rest, less
@@ -678,14 +678,9 @@ def _build_frames(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         for s in sorted(shifts_of[a]):
             p = int(catalog.pool[s])
             j = option[(a, s)]
-            idx, sh = catalog.presence[s]
-            on = dict(zip(idx.tolist(), sh.tolist()))
-            bidx, bsh = catalog.pool_breaks[p][j]
-            for t, x in zip(bidx.tolist(), bsh.tolist()):
-                on[t] = on.get(t, 0.0) - x
-            for t, x in on.items():
+            for t, x in zip(*net_presence(catalog, s, j)):
                 if x > 1e-9:
-                    avail[t][a] = avail[t].get(a, 0.0) + x
+                    avail[int(t)][a] = avail[int(t)].get(a, 0.0) + float(x)
             start = t0 + pd.Timedelta(minutes=int(catalog.start_abs[s]))
             end = t0 + pd.Timedelta(minutes=int(catalog.end_abs[s]))
             brk = []

@@ -36,12 +36,13 @@ from wfm.scheduling.model import (
     Demand,
     Group,
     add_coverage,
+    add_heads_rows,
     agent_cost_factor,
     under_segments,
 )
 from wfm.scheduling.roster import Agent, week_blocks
 from wfm.scheduling.solve import solve
-from wfm.scheduling.templates import ShiftCatalog
+from wfm.scheduling.templates import ShiftCatalog, net_presence
 
 #: Moves tried on the LP per round before the duals are refreshed (if one was
 #: kept; one per agent and day, best estimate first).
@@ -72,17 +73,6 @@ class ImproveResult:
     seconds: float = 0.0
     stopped: str = ""
     history: list[tuple[float, float]] = field(default_factory=list)
-
-
-def net_presence(catalog: ShiftCatalog, s: int, j: int) -> tuple[np.ndarray, np.ndarray]:
-    """Interval indices and share of each on shift ``s`` and not on break option ``j``."""
-    idx, sh = catalog.presence[s]
-    on = dict(zip(idx.tolist(), sh.tolist()))
-    bidx, bsh = catalog.pool_breaks[int(catalog.pool[s])][j]
-    for t, x in zip(bidx.tolist(), bsh.tolist()):
-        on[t] = on.get(t, 0.0) - x
-    keys = np.array(sorted(k for k, x in on.items() if x > 1e-12), dtype=np.int64)
-    return keys, np.array([on[int(k)] for k in keys], dtype=float)
 
 
 def valid_week(ag: Agent, shifts: list[int], catalog: ShiftCatalog, rest: int,
@@ -157,15 +147,7 @@ class _CoverageLP:
             can |= present[g] > 1e-9
             active[g] = np.flatnonzero(can)
         cov = add_coverage(prob, demand, groups, active, weights, obj)
-        cons = {}
-        for g, grp in enumerate(groups):
-            for t in active[g]:
-                t = int(t)
-                con = pulp.LpConstraint(
-                    pulp.LpAffineExpression({cov.x[(g, t, c)]: 1.0 for c in grp.skills}),
-                    pulp.LpConstraintEQ, f"cap_g{g}_t{t}", float(present[g, t]))
-                prob.addConstraint(con)
-                cons[(g, t)] = con
+        cons = add_heads_rows(prob, groups, active, cov, present)
         prob.setObjective(pulp.LpAffineExpression(obj))
         rep = solve(prob, "highs", mip=False, threads=threads)
         if rep.status != "optimal":

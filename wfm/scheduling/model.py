@@ -336,6 +336,31 @@ def add_coverage(problem: pulp.LpProblem, demand: Demand, groups: list[Group],
     return blk
 
 
+def add_heads_rows(problem: pulp.LpProblem, groups: list[Group], active: dict[int, np.ndarray],
+                   cov: CoverageBlock, present: np.ndarray,
+                   extra: dict[tuple[int, int], dict] | None = None
+                   ) -> dict[tuple[int, int], pulp.LpConstraint]:
+    """Rows ``sum_c x[g, t, c] (+ extra[g, t]) = present[g, t]`` for every active (g, t).
+
+    The channel allocation of a group's heads present in an interval, for
+    fixed shifts (step 3 adds its break-count terms as ``extra``). Returns the
+    rows by ``(group, interval)``.
+    """
+    rows = {}
+    for g, grp in enumerate(groups):
+        for t in active[g]:
+            t = int(t)
+            terms = {cov.x[(g, t, c)]: 1.0 for c in grp.skills}
+            if extra:
+                terms.update(extra.get((g, t), {}))
+            rhs = float(present[g, t])
+            con = pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintEQ,
+                                    f"cap_g{g}_t{t}", rhs if abs(rhs) > 1e-9 else 0.0)
+            problem.addConstraint(con)
+            rows[(g, t)] = con
+    return rows
+
+
 def agent_cost_factor(agents: list[Agent]) -> np.ndarray:
     """Hourly cost of each agent relative to the roster mean (1.0 without costs)."""
     cost = np.array([a.hourly_cost for a in agents], dtype=float)
@@ -809,15 +834,7 @@ def build_break_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group]
         tt |= {t for (gg, t) in brk_terms if gg == g}
         active[g] = np.array(sorted(tt), dtype=np.int64)
     cov = add_coverage(prob, demand, groups, active, weights, obj)
-    for g, grp in enumerate(groups):
-        for t in active[g]:
-            t = int(t)
-            terms = {cov.x[(g, t, c)]: 1.0 for c in grp.skills}
-            terms.update(brk_terms.get((g, t), {}))
-            rhs = float(present[g, t])
-            prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(terms),
-                                                 pulp.LpConstraintEQ, f"cap_g{g}_t{t}",
-                                                 rhs if abs(rhs) > 1e-9 else 0.0))
+    add_heads_rows(prob, groups, active, cov, present, brk_terms)
     prob.setObjective(pulp.LpAffineExpression(obj) if obj else pulp.LpAffineExpression())
     prob.wfm = BreakModel(breaks=brk_vars, fixed=fixed, coverage=cov)
     return prob

@@ -318,6 +318,17 @@ def expand_shifts(scenario: Scenario, days: list[dt.date]) -> ShiftCatalog:
     )
 
 
+def net_presence(catalog: ShiftCatalog, s: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """Interval indices and share of each on shift type ``s`` and not on its break option ``j``."""
+    idx, sh = catalog.presence[s]
+    on = dict(zip(idx.tolist(), sh.tolist()))
+    bidx, bsh = catalog.pool_breaks[int(catalog.pool[s])][j]
+    for t, x in zip(bidx.tolist(), bsh.tolist()):
+        on[t] = on.get(t, 0.0) - x
+    keys = np.array(sorted(k for k, x in on.items() if x > 1e-12), dtype=np.int64)
+    return keys, np.array([on[int(k)] for k in keys], dtype=float)
+
+
 def rebin(idx: np.ndarray, share: np.ndarray, k: int, n_blocks: int
            ) -> tuple[np.ndarray, np.ndarray]:
     if idx.size == 0:
