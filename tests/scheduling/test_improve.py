@@ -188,3 +188,97 @@ def test_breaks_spread_when_the_break_milp_finds_nothing(monkeypatch):
     assert "spread evenly" in res.message
     assert len(res.shifts) == 4 and res.shifts["breaks"].nunique() == 4
     checked(res, ros, scen)
+
+
+def test_best_week_matches_enumerating_every_week():
+    # random day options on a 7-day catalog; the dynamic programme's week is
+    # the cheapest of all weeks that keep the contract, found by enumeration
+    import itertools
+
+    from wfm.scheduling.improve import _best_week
+
+    scen = scenario([fixed("06:00", [4.0, 8.0], latest="14:00", step=120)])
+    req = requirements(scen, 7, {"voice": [(d, 8, 16, 1.0) for d in range(7)]})
+    ros = roster([{"agent_id": "a", "skills": "voice", "min_hours_week": 20.0,
+                   "max_hours_week": 32.0, "max_days_week": 5, "max_consecutive_days": 3}])
+    agents, demand, catalog, groups = _inputs(scen, req, ros, days=7)
+    ag = agents[0]
+    rng = np.random.default_rng(3)
+    rest = 11 * 60
+    for _trial in range(5):
+        day_opts = []
+        for d in range(7):
+            on_d = np.flatnonzero(catalog.day == d)
+            pick = rng.choice(on_d, size=2, replace=False)
+            day_opts.append([(float(rng.normal()), -1)]
+                            + [(float(rng.normal()), int(s)) for s in pick])
+        best = None
+        for choice in itertools.product(range(3), repeat=7):
+            week = [day_opts[d][k][1] for d, k in enumerate(choice) if day_opts[d][k][1] >= 0]
+            if valid_week(ag, week, catalog, rest):
+                cost = sum(day_opts[d][k][0] for d, k in enumerate(choice))
+                if best is None or cost < best[0] - 1e-12:
+                    best = (cost, list(choice))
+        got = _best_week(day_opts, ag, catalog, rest, [ag.min_hours * 60.0])
+        if best is None:
+            assert got is None
+            continue
+        assert got is not None
+        assert got[0] == pytest.approx(best[0], abs=1e-9)
+        week = [day_opts[d][k][1] for d, k in enumerate(got[1]) if day_opts[d][k][1] >= 0]
+        assert valid_week(ag, week, catalog, rest)
+
+
+def test_week_move_trades_hours_between_days_at_fixed_hours():
+    # the agent must work exactly 12 h a week: Monday 8 h and Tuesday 4 h,
+    # while the demand is 4 h on Monday and 8 h on Tuesday. No change of one
+    # day keeps the 12 h; the week move shortens Monday and lengthens Tuesday
+    # at once.
+    scen = scenario([fixed("08:00", [4.0, 8.0])])
+    req = requirements(scen, 7, {"voice": [(0, 8, 12, 1.0), (1, 8, 16, 1.0)]})
+    ros = roster([{"agent_id": "a", "skills": "voice", "min_hours_week": 12.0,
+                   "max_hours_week": 12.0}])
+    agents, demand, catalog, groups = _inputs(scen, req, ros, days=7)
+    mon8, tue4 = _type(catalog, 0, "08:00", 8.0), _type(catalog, 1, "08:00", 4.0)
+    start = {0: [mon8, tue4]}
+    opts = {(0, mon8): 0, (0, tue4): 0}
+    res = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights, 11.0)
+    assert res.shifts == {0: sorted([_type(catalog, 0, "08:00", 4.0),
+                                     _type(catalog, 1, "08:00", 8.0)])}
+    assert res.objective == pytest.approx(6.0, abs=1e-6)   # 12 h x 0.5, nothing short or over
+    import wfm.scheduling.improve as imp
+
+    old = imp.WEEK_CHOICES_PER_DAY
+    imp.WEEK_CHOICES_PER_DAY = 0
+    try:
+        stuck = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights,
+                                 11.0)
+    finally:
+        imp.WEEK_CHOICES_PER_DAY = old
+    assert stuck.shifts == {0: sorted(start[0])}
+
+
+def test_members_exchange_shifts_for_their_preferred_starts():
+    # a (prefers 09:00) works 12:00-20:00, b (prefers 12:00) works 09:00-17:00;
+    # the coverage is the same either way, the exchange meets both preferences
+    from wfm.scheduling.improve import _reassign_days
+
+    scen = scenario([fixed("09:00", [8.0], latest="12:00", step=180)])
+    req = requirements(scen, 1, {"voice": [(0, 9, 20, 1.0)]})
+    ros = roster([{"agent_id": "a", "skills": "voice", "preferred_start": "09:00"},
+                  {"agent_id": "b", "skills": "voice", "preferred_start": "12:00"}])
+    agents, demand, catalog, groups = _inputs(scen, req, ros, days=1)
+    nine, noon = _type(catalog, 0, "09:00", 8.0), _type(catalog, 0, "12:00", 8.0)
+    shifts = {0: [noon], 1: [nine]}
+    options = {(0, noon): 0, (1, nine): 0}
+
+    def cost(a, s):
+        return scen.weights.preference * preference_misses(agents[a], catalog, s)[0]
+
+    assert cost(0, noon) + cost(1, nine) == pytest.approx(2 * scen.weights.preference)
+    saved = _reassign_days(groups, agents, shifts, options, catalog, 660, set(), cost)
+    assert saved == pytest.approx(2 * scen.weights.preference)
+    assert shifts == {0: [nine], 1: [noon]}
+    assert options == {(0, nine): 0, (1, noon): 0}
+    # nothing left to gain: a second pass changes nothing
+    assert _reassign_days(groups, agents, shifts, options, catalog, 660, set(), cost) == 0.0

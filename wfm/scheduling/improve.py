@@ -15,6 +15,13 @@ rest, skills, availability). Moves are ranked by the LP's duals (the
 marginal cost of a head of the group in each interval) and the best ones
 are tried on the LP; a move is kept only when the re-solved objective is
 lower, so the schedule never gets worse.
+
+Two larger moves reach what one day's change cannot. The *week move* gives
+an agent the cheapest week by the estimates (dynamic programming over the
+days, a few options per day, under the contract): at fixed weekly hours it
+can shorten one shift and lengthen another at once. At a local optimum the
+*exchange* hands each group's shifts of a day to the members for whom they
+cost least (hourly cost, preferences): the coverage stays the same.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import highspy
 import numpy as np
 import pulp
 import scipy.sparse as sp
+from scipy.optimize import linear_sum_assignment
 
 from wfm.config import SchedulingWeights
 from wfm.scheduling.assign import preference_misses
@@ -56,6 +64,8 @@ CHECKED_PER_DAY = 2
 #: 0.05 gave 2,978 / 9,733 (it stopped at a local optimum of its candidates
 #: at 500 agents); 80 / 2 / 0.2: 2,967 / 9,651; 320 / 2 / 0.2: 2,979 / 9,598.
 MIN_PREDICTED_GAIN = 0.2
+#: Options per day (best by the duals) the week move chooses from; 0: no week moves.
+WEEK_CHOICES_PER_DAY = 4
 
 
 @dataclass
@@ -125,6 +135,171 @@ def _estimate(csr: sp.csr_matrix, add: np.ndarray, rem: np.ndarray, p_old: int |
     u, inv = np.unique(np.concatenate(idx), return_inverse=True)
     net = np.bincount(inv, weights=np.concatenate(sh))
     return float(np.where(net > 0, net * add[u], -net * rem[u]).sum())
+
+
+def _best_week(day_opts: list[list[tuple[float, int]]], ag: Agent, catalog: ShiftCatalog,
+               rest: int, block_min: list[float]) -> tuple[float, list[int]] | None:
+    """Cheapest week from per-day options under the agent's contract (dynamic programming).
+
+    ``day_opts[d]`` lists ``(cost, shift type or -1 for a day off)``; the
+    result is ``(cost, option index per day)`` or None when no week keeps
+    every rule: paid minutes per week block within ``block_min[b]`` and the
+    maximum hours, days per block, consecutive days, and rest between shifts
+    of adjacent days (shifts two days apart are checked by the caller).
+    """
+    blocks = week_blocks(len(day_opts))
+    block_of = {d: b for b, (bdays, _share) in enumerate(blocks) for d in bdays}
+    last = {bdays[-1] for bdays, _share in blocks}
+    max_min = ag.max_hours * 60.0 + 1e-6
+    paid, start, end = catalog.paid, catalog.start_abs, catalog.end_abs
+    # state: (paid minutes in the block, days in the block, run of days, option of the day before)
+    layer: dict[tuple[int, int, int, int], float] = {(0, 0, 0, -1): 0.0}
+    back: list[dict[tuple[int, int, int, int], tuple[tuple[int, int, int, int], int]]] = []
+    for d, opts in enumerate(day_opts):
+        new: dict[tuple[int, int, int, int], float] = {}
+        bk: dict[tuple[int, int, int, int], tuple[tuple[int, int, int, int], int]] = {}
+        closes = d in last
+        floor = block_min[block_of[d]] - 1e-6
+        for key, cost in layer.items():
+            h, nd, run, prev = key
+            prev_end = int(end[day_opts[d - 1][prev][1]]) if prev >= 0 else None
+            for k, (oc, s) in enumerate(opts):
+                if s < 0:
+                    h2, n2, r2, k2 = h, nd, 0, -1
+                else:
+                    h2, n2, r2, k2 = h + int(paid[s]), nd + 1, run + 1, k
+                    if h2 > max_min or n2 > ag.max_days or r2 > ag.max_consecutive:
+                        continue
+                    if prev_end is not None and int(start[s]) < prev_end + rest:
+                        continue
+                if closes:
+                    if h2 < floor:
+                        continue
+                    h2 = n2 = 0
+                nk = (h2, n2, r2, k2)
+                nc = cost + oc
+                if nc < new.get(nk, np.inf):
+                    new[nk] = nc
+                    bk[nk] = (key, k)
+        layer = new
+        back.append(bk)
+        if not layer:
+            return None
+    key = min(layer, key=layer.__getitem__)
+    total = layer[key]
+    choice = [0] * len(day_opts)
+    for d in range(len(day_opts) - 1, -1, -1):
+        key, choice[d] = back[d][key]
+    return total, choice
+
+
+def _week_candidate(a, ag, g, by_day, sel, sel_day, gain, costs, pair_type, options, add, rem,
+                    N, pair_of, shift_cost, cat, rest, below_min):
+    """The agent's best week by the estimates, as a move changing two or more days (or None)."""
+    day_opts, day_pairs = [], []
+    for d in range(len(cat.days)):
+        s0 = by_day.get(d)
+        p0 = None if s0 is None else pair_of(s0, options[(a, s0)])
+        c0 = 0.0 if s0 is None else shift_cost(a, s0)
+        opts = [(0.0, -1 if s0 is None else s0)]
+        prs = [-1 if p0 is None else p0]
+        if s0 is not None:
+            opts.append((_estimate(N, add, rem, p0, None) - c0, -1))
+            prs.append(-1)
+        on_d = np.flatnonzero(sel_day == d)
+        for i in on_d[np.argsort(gain[on_d], kind="stable")[:WEEK_CHOICES_PER_DAY]]:
+            p = int(sel[i])
+            if p == p0:
+                continue
+            opts.append((_estimate(N, add, rem, p0, p) - c0 + float(costs[i]),
+                         int(pair_type[p])))
+            prs.append(p)
+        day_opts.append(opts)
+        day_pairs.append(prs)
+    block_min = []
+    for bdays, share in week_blocks(len(cat.days)):
+        floor = ag.min_hours * share * 60.0
+        if below_min:
+            floor = min(floor, sum(float(cat.paid[s]) for d, s in by_day.items() if d in bdays))
+        block_min.append(floor)
+    best = _best_week(day_opts, ag, cat, rest, block_min)
+    if best is None or best[0] >= -MIN_PREDICTED_GAIN:
+        return None
+    est, choice = best
+    changes = [(by_day.get(d), day_pairs[d][k]) for d, k in enumerate(choice) if k != 0]
+    if len(changes) < 2:
+        return None      # one day: the day moves cover it
+    week = [by_day[d] for d, k in enumerate(choice) if k == 0 and d in by_day]
+    week += [day_opts[d][k][1] for d, k in enumerate(choice) if k != 0 and day_opts[d][k][1] >= 0]
+    if not valid_week(ag, week, cat, rest, min_hours=not below_min):
+        return None
+    return (est, est, a, changes)
+
+
+def _reassign_days(groups: list[Group], agents: list[Agent], shifts: dict[int, list[int]],
+                   options: dict[tuple[int, int], int], catalog: ShiftCatalog, rest: int,
+                   below_min: set[int], shift_cost: Callable[[int, int], float]) -> float:
+    """Hand each group's shifts of a day to its members at least labour and preference cost.
+
+    The shifts (with their break options) of a group and day stay the same,
+    so the coverage does not change; each is given to the member for whom it
+    costs least (hourly cost, preferences), by an assignment problem in which
+    a member may take a shift only if the week stays within every rule of
+    the contract. Changes ``shifts`` and ``options`` in place; returns the
+    cost saved.
+    """
+    day_of = catalog.day
+    saved = 0.0
+    for grp in groups:
+        members = list(grp.members)
+        row = {a: mi for mi, a in enumerate(grp.members)}
+        for d in range(len(catalog.days)):
+            held = [(a, s) for a in members for s in shifts.get(a, []) if int(day_of[s]) == d]
+            if not held or len(members) < 2:
+                continue
+            cols = [(s, options[(a, s)]) for a, s in held]
+            kinds = sorted({s for s, _j in cols})
+            n_off = len(members) - len(cols)
+            big = 1e9
+            cost_s = np.full((len(members), len(kinds)), big)
+            cost_off = np.full(len(members), big)
+            now = 0.0
+            for i, a in enumerate(members):
+                ag = agents[a]
+                mine = shifts.get(a, [])
+                others = [x for x in mine if int(day_of[x]) != d]
+                paid_now = sum(int(catalog.paid[x]) for x in mine)
+                now += sum(shift_cost(a, x) for x in mine if int(day_of[x]) == d)
+                strict = a not in below_min
+                for k, s in enumerate(kinds):
+                    if not grp.compat[row[a], s]:
+                        continue
+                    week = [*others, s]
+                    if valid_week(ag, week, catalog, rest, min_hours=strict) and (
+                            strict or sum(int(catalog.paid[x]) for x in week) >= paid_now):
+                        cost_s[i, k] = shift_cost(a, s)
+                if n_off and valid_week(ag, others, catalog, rest, min_hours=strict) and (
+                        strict or sum(int(catalog.paid[x]) for x in others) >= paid_now):
+                    cost_off[i] = 0.0
+            kind_of = [kinds.index(s) for s, _j in cols]
+            matrix = np.concatenate([cost_s[:, kind_of],
+                                     np.repeat(cost_off[:, None], n_off, axis=1)], axis=1)
+            rows_i, cols_i = linear_sum_assignment(matrix)
+            total = float(matrix[rows_i, cols_i].sum())
+            if total >= big or total >= now - 1e-6:
+                continue
+            for a, s in held:
+                shifts[a] = [x for x in shifts[a] if x != s]
+                del options[(a, s)]
+            for i, c in zip(rows_i, cols_i):
+                if c < len(cols):
+                    a = members[i]
+                    s, j = cols[c]
+                    shifts.setdefault(a, []).append(s)
+                    shifts[a].sort()
+                    options[(a, s)] = j
+            saved += now - total
+    return saved
 
 
 class CoverageLPError(RuntimeError):
@@ -274,10 +449,12 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                      min_rest_hours: float, *, time_limit: float | None = None,
                      threads: int | None = None, max_rounds: int | None = None,
                      progress: Callable[[str], None] | None = None) -> ImproveResult:
-    """Improve a named schedule by moves of one agent's shift.
+    """Improve a named schedule by moves of one agent's shifts.
 
     A move changes one agent's day (another shift type or break option, a
-    shift dropped or added) or moves one of the agent's shifts to a free day.
+    shift dropped or added), moves one of the agent's shifts to a free day,
+    or changes several of its days at once (the week move); at a local
+    optimum a group's shifts of a day are exchanged between its members.
 
     Parameters
     ----------
@@ -426,7 +603,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                             est = _estimate(N, add_est[g], rem_est[g], p_old, p_new) - c0 \
                                 + (0.0 if p < 0 else float(pair_cost_of(a, p)))
                             if best is None or est < best[0]:
-                                best = (est, pred, a, d, s0, p)
+                                best = (est, pred, a, [(s0, p)])
                             n_ok += 1
                             if n_ok >= CHECKED_PER_DAY:
                                 break
@@ -459,16 +636,25 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                     est = _estimate(N, add_est[g], rem_est[g], p0, p) - shift_cost(a, s0) \
                         + float(pair_cost_of(a, p))
                     if best is None or est < best[0]:
-                        best = (est, pred, a, int(cat.day[pair_type[p]]), s0, p)
+                        best = (est, pred, a, [(s0, p)])
                 if best is not None:
                     cands.append(best)
+                # the agent's best week: several days changed at once (e.g.
+                # one shift shortened and another lengthened at minimum hours)
+                if WEEK_CHOICES_PER_DAY:
+                    week_move = _week_candidate(
+                        a, ag, g, by_day, sel, sel_day, gain, pair_cost[a], pair_type,
+                        options, add_est[g], rem_est[g], N, pair_of, shift_cost, cat, rest,
+                        a in below_min)
+                    if week_move is not None:
+                        cands.append(week_move)
             if not cands:
                 break
             cands.sort(key=lambda c: c[0])
             moved: set[int] = set()
             improved_round = False
             in_round = 0
-            for _est, pred, a, d, s0, p in cands:
+            for _est, _pred, a, changes in cands:
                 if a in moved:
                     continue
                 if in_round >= MOVES_PER_ROUND and improved_round:
@@ -477,17 +663,17 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 if time_limit is not None and time.perf_counter() - t0 > time_limit:
                     break
                 g = group_of[a]
-                old_pair = None if s0 is None else pair_of(s0, options[(a, s0)])
                 diff = np.zeros(T)
                 dcost = 0.0
-                if old_pair is not None:
-                    r = N.getrow(old_pair)
-                    diff[r.indices] -= r.data
-                    dcost -= shift_cost(a, s0)
-                if p >= 0:
-                    r = N.getrow(p)
-                    diff[r.indices] += r.data
-                    dcost += shift_cost(a, int(pair_type[p]))
+                for s0, p in changes:
+                    if s0 is not None:
+                        r = N.getrow(pair_of(s0, options[(a, s0)]))
+                        diff[r.indices] -= r.data
+                        dcost -= shift_cost(a, s0)
+                    if p >= 0:
+                        r = N.getrow(p)
+                        diff[r.indices] += r.data
+                        dcost += shift_cost(a, int(pair_type[p]))
                 idx = np.flatnonzero(np.abs(diff) > 1e-12)
                 before = lp.objective
                 after = lp.change(g, idx, diff[idx])
@@ -496,13 +682,16 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                     accepted += 1
                     improved_round = True
                     moved.add(a)
-                    mine = [x for x in shifts.get(a, []) if x != s0]
-                    if s0 is not None:
-                        del options[(a, s0)]
-                    if p >= 0:
-                        s_new = int(pair_type[p])
-                        mine.append(s_new)
-                        options[(a, s_new)] = int(pair_opt[p])
+                    mine = list(shifts.get(a, []))
+                    for s0, p in changes:
+                        if s0 is not None:
+                            mine.remove(s0)
+                            del options[(a, s0)]
+                    for s0, p in changes:
+                        if p >= 0:
+                            s_new = int(pair_type[p])
+                            mine.append(s_new)
+                            options[(a, s_new)] = int(pair_opt[p])
                     shifts[a] = sorted(mine)
                     fixed_cost += dcost
                     current = lp.objective + fixed_cost
@@ -513,7 +702,15 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             say(f"  improve: round {rounds}, objective {current:,.1f} ({accepted} of {tried} "
                 f"moves kept)")
             if not improved_round:
-                break
+                # same shifts, other members: labour and preferences only
+                gain = _reassign_days(groups, agents, shifts, options, cat, rest, below_min,
+                                      shift_cost)
+                if gain <= 1e-9:
+                    break
+                fixed_cost -= gain
+                current = lp.objective + fixed_cost
+                history.append((time.perf_counter() - t0, current))
+                say(f"  improve: shifts exchanged between members, objective {current:,.1f}")
     except CoverageLPError as err:
         # keep the last accepted schedule; its quotas from a fresh LP
         stopped = f"coverage LP failed ({err})"
