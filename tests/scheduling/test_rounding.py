@@ -39,3 +39,29 @@ def test_each_family_total_moves_by_less_than_one(xs, families):
         lp = sum(x for s, x in enumerate(xs) if cat.day[s] == f)
         got = sum(v for (_, s), v in out.items() if cat.day[s] == f)
         assert lp - ROUND_UP_AT - 1e-9 < got < lp + (1 - ROUND_UP_AT) + 1e-9
+
+
+def test_round_breaks_keeps_each_pool_total_and_stays_next_to_the_lp():
+    import math
+
+    import pulp
+
+    from wfm.scheduling.model import round_breaks
+
+    rng = np.random.default_rng(5)
+    breaks = {}
+    for pool in range(20):
+        k = int(rng.integers(1, 12))
+        x = rng.dirichlet(np.ones(int(rng.integers(1, 7)))) * k
+        bv = [pulp.LpVariable(f"b{pool}_{j}", 0, k, cat=pulp.LpInteger) for j in range(x.size)]
+        for v, xv in zip(bv, x):
+            v.varValue = float(xv)
+        breaks[(0, pool)] = bv
+    out = round_breaks(breaks, box=True)
+    for bv in breaks.values():
+        lp = [v.varValue for v in bv]
+        assert sum(out[v] for v in bv) == round(sum(lp))
+        for v, xv in zip(bv, lp):
+            assert math.floor(xv + 1e-6) <= out[v] <= math.ceil(xv - 1e-6)
+            assert v.lowBound <= out[v] <= v.upBound
+            assert v.upBound - v.lowBound <= 1

@@ -555,6 +555,9 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 g = group_of.get(a)
                 if g is None:
                     continue
+                if time_limit is not None and a % 50 == 0 and \
+                        time.perf_counter() - t0 > time_limit:
+                    break   # the moves found so far are not tried either
                 if a not in comp_pairs:
                     ok = groups[g].compat[row_of[a]]
                     sel = np.flatnonzero(ok[pair_type])

@@ -840,6 +840,31 @@ def build_break_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group]
     return prob
 
 
+def round_breaks(breaks: dict[tuple[int, int], list[pulp.LpVariable]], box: bool
+                 ) -> dict[pulp.LpVariable, int]:
+    """Integer break counts from the break model's LP values, pool by pool.
+
+    The options of a pool are in time order; their running sum is rounded to
+    the nearest integer, so each pool keeps its number of breaks and every
+    count is the integer just below or above its LP value. With ``box`` each
+    variable's bounds are narrowed to those two integers (the break MILP then
+    only decides the rounding). Returns the rounded counts.
+    """
+    out: dict[pulp.LpVariable, int] = {}
+    for bv in breaks.values():
+        x = np.array([max(0.0, value(v)) for v in bv])
+        k = int(round(x.sum()))
+        r = np.minimum(np.floor(np.cumsum(x) + 0.5 + 1e-9).astype(int), k)
+        r[-1] = k
+        counts = np.diff(np.concatenate([[0], np.maximum.accumulate(r)]))
+        for v, xv, c in zip(bv, x, counts):
+            if box:
+                v.lowBound = math.floor(xv + 1e-6)
+                v.upBound = max(v.lowBound, math.ceil(xv - 1e-6))
+            out[v] = int(c)
+    return out
+
+
 def value(v: pulp.LpVariable | None) -> float:
     """Solution value of ``v`` (0.0 for None or an unset value)."""
     if v is None:
