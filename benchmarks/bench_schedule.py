@@ -32,6 +32,7 @@ from wfm.config import scenario_from_dict
 from wfm.scheduling import available_solvers, schedule
 from wfm.scheduling.checker import check_schedule
 from wfm.scheduling.reference import reference_bound
+from wfm.scheduling.solve import rel_gap
 from wfm.scheduling.synthetic import synthetic_requirements, synthetic_roster
 
 LIMITS = {50: 60.0, 150: 120.0, 500: 600.0}
@@ -113,7 +114,7 @@ def main() -> None:
             print(f"      objective terms {r['terms']}", flush=True)
             if ref:
                 print(f"      gap against the per-agent LP bound "
-                      f"{100 * (r['objective'] - ref) / abs(ref):.2f}%", flush=True)
+                      f"{100 * rel_gap(r['objective'], ref):.2f}%", flush=True)
     by = {(r["agents"], r["solver"]): r for r in rows}
     for n in args.sizes:
         h, c = by.get((n, "highs")), by.get((n, "cbc"))
