@@ -193,9 +193,19 @@ def _best_week(day_opts: list[list[tuple[float, int]]], ag: Agent, catalog: Shif
     return total, choice
 
 
-def _week_candidate(a, ag, g, by_day, sel, sel_day, gain, costs, pair_type, options, add, rem,
-                    N, pair_of, shift_cost, cat, rest, below_min):
-    """The agent's best week by the estimates, as a move changing two or more days (or None)."""
+def _week_candidate(a: int, ag: Agent, by_day: dict[int, int], sel: np.ndarray,
+                    sel_day: np.ndarray, gain: np.ndarray, costs: np.ndarray,
+                    pair_type: np.ndarray, options: dict[tuple[int, int], int],
+                    add: np.ndarray, rem: np.ndarray, N: sp.csr_matrix,
+                    pair_of: Callable[[int, int], int], shift_cost: Callable[[int, int], float],
+                    cat: ShiftCatalog, rest: int, below_min: bool
+                    ) -> tuple[float, float, int, list[tuple[int | None, int]]] | None:
+    """The agent's best week by the estimates, as a move changing two or more days (or None).
+
+    ``sel`` are the agent's compatible (shift type, break option) pairs,
+    ``gain`` their cost by the duals and ``costs`` their labour and
+    preference cost; ``add``/``rem`` the group's estimates per interval.
+    """
     day_opts, day_pairs = [], []
     for d in range(len(cat.days)):
         s0 = by_day.get(d)
@@ -646,7 +656,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 # one shift shortened and another lengthened at minimum hours)
                 if WEEK_CHOICES_PER_DAY:
                     week_move = _week_candidate(
-                        a, ag, g, by_day, sel, sel_day, gain, pair_cost[a], pair_type,
+                        a, ag, by_day, sel, sel_day, gain, pair_cost[a], pair_type,
                         options, add_est[g], rem_est[g], N, pair_of, shift_cost, cat, rest,
                         a in below_min)
                     if week_move is not None:
