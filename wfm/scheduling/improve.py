@@ -19,9 +19,10 @@ lower, so the schedule never gets worse.
 Two larger moves reach what one day's change cannot. The *week move* gives
 an agent without a one-day move the cheapest week by the estimates (dynamic
 programming over the days, a few options per day, under the contract): at
-fixed weekly hours it can shorten one shift and lengthen another at once. At a local optimum the
-*exchange* hands each group's shifts of a day to the members for whom they
-cost least (hourly cost, preferences): the coverage stays the same.
+fixed weekly hours it can shorten one shift and lengthen another at once.
+At a local optimum the *exchange* hands each group's shifts of a day to the
+members for whom they cost least (hourly cost, preferences): the coverage
+stays the same.
 """
 
 from __future__ import annotations
@@ -108,6 +109,20 @@ def valid_week(ag: Agent, shifts: list[int], catalog: ShiftCatalog, rest: int,
         return False
     spans = sorted((int(catalog.start_abs[s]), int(catalog.end_abs[s])) for s in shifts)
     return all(b[0] >= a[1] + rest for a, b in pairwise(spans))
+
+
+def _may_work(ag: Agent, week: list[int], catalog: ShiftCatalog, rest: int,
+              paid_now: float | None) -> bool:
+    """Whether a move may leave ``ag`` working ``week``.
+
+    ``paid_now`` is given (the paid minutes the agent works now) for an agent
+    already below its minimum hours: it may not lose hours, and the minimum
+    is not checked; otherwise every rule of :func:`valid_week` applies.
+    """
+    if paid_now is None:
+        return valid_week(ag, week, catalog, rest)
+    return valid_week(ag, week, catalog, rest, min_hours=False) and \
+        sum(int(catalog.paid[x]) for x in week) >= paid_now
 
 
 def _realtime_cost(required: np.ndarray, heads: np.ndarray, widths: np.ndarray,
@@ -278,18 +293,13 @@ def _reassign_days(groups: list[Group], agents: list[Agent], shifts: dict[int, l
                 ag = agents[a]
                 mine = shifts.get(a, [])
                 others = [x for x in mine if int(day_of[x]) != d]
-                paid_now = sum(int(catalog.paid[x]) for x in mine)
+                paid_now = sum(int(catalog.paid[x]) for x in mine) if a in below_min else None
                 now += sum(shift_cost(a, x) for x in mine if int(day_of[x]) == d)
-                strict = a not in below_min
                 for k, s in enumerate(kinds):
-                    if not grp.compat[row[a], s]:
-                        continue
-                    week = [*others, s]
-                    if valid_week(ag, week, catalog, rest, min_hours=strict) and (
-                            strict or sum(int(catalog.paid[x]) for x in week) >= paid_now):
+                    if grp.compat[row[a], s] and _may_work(ag, [*others, s], catalog, rest,
+                                                           paid_now):
                         cost_s[i, k] = shift_cost(a, s)
-                if n_off and valid_week(ag, others, catalog, rest, min_hours=strict) and (
-                        strict or sum(int(catalog.paid[x]) for x in others) >= paid_now):
+                if n_off and _may_work(ag, others, catalog, rest, paid_now):
                     cost_off[i] = 0.0
             kind_of = [kinds.index(s) for s, _j in cols]
             matrix = np.concatenate([cost_s[:, kind_of],
@@ -577,6 +587,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 sel = comp_pairs[a]
                 gain = pair_cost[a] + val[sel, g]            # predicted cost of working the pair
                 mine = shifts.get(a, [])
+                paid_now = sum(int(cat.paid[x]) for x in mine) if a in below_min else None
                 n_before = len(cands)
                 by_day = {int(cat.day[s]): s for s in mine}
                 sel_day = cat.day[pair_type[sel]]
@@ -607,11 +618,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                         if s_new is not None and s_new == s0:
                             ok_week = True
                         else:
-                            ok_week = valid_week(ag, week, cat, rest, min_hours=a not in below_min)
-                            if ok_week and a in below_min:
-                                # an agent below the minimum may not lose hours
-                                ok_week = sum(cat.paid[x] for x in week) >= \
-                                    sum(cat.paid[x] for x in mine)
+                            ok_week = _may_work(ag, week, cat, rest, paid_now)
                         if ok_week:
                             p_new = None if p < 0 else p
                             est = _estimate(N, add_est[g], rem_est[g], p_old, p_new) - c0 \
@@ -641,10 +648,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 best = None
                 for pred, s0, p in combos[:CHECKED_PER_DAY]:
                     week = [x for x in mine if x != s0] + [int(pair_type[p])]
-                    if not valid_week(ag, week, cat, rest, min_hours=a not in below_min):
-                        continue
-                    if a in below_min and sum(cat.paid[x] for x in week) < \
-                            sum(cat.paid[x] for x in mine):
+                    if not _may_work(ag, week, cat, rest, paid_now):
                         continue
                     p0 = pair_of(s0, options[(a, s0)])
                     est = _estimate(N, add_est[g], rem_est[g], p0, p) - shift_cost(a, s0) \
@@ -722,11 +726,11 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 f"moves kept)")
             if not improved_round:
                 # same shifts, other members: labour and preferences only
-                gain = _reassign_days(groups, agents, shifts, options, cat, rest, below_min,
-                                      shift_cost)
-                if gain <= 1e-9:
+                saved = _reassign_days(groups, agents, shifts, options, cat, rest, below_min,
+                                       shift_cost)
+                if saved <= 1e-9:
                     break
-                fixed_cost -= gain
+                fixed_cost -= saved
                 current = lp.objective + fixed_cost
                 history.append((time.perf_counter() - t0, current))
                 say(f"  improve: shifts exchanged between members, objective {current:,.1f}")

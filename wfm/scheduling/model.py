@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -627,27 +628,17 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             on_d = types[catalog.day[types] == d]
             if on_d.size == 0:
                 continue
-            ends = np.unique(catalog.end_abs[on_d])
             for d2 in range(d + 1, min(nd, d + 3)):
                 on_d2 = types[catalog.day[types] == d2]
                 if on_d2.size == 0:
                     continue
-                seen: set[tuple[int, int]] = set()
                 who = int((avail[members][:, [d, d2]].any(axis=1)).sum())
-                for tau in ends:
-                    late = on_d[catalog.end_abs[on_d] >= tau]
-                    early = on_d2[catalog.start_abs[on_d2] < tau + rest]
-                    if late.size == 0 or early.size == 0:
-                        continue
-                    key = (late.size, early.size)
-                    if key in seen:
-                        continue
-                    seen.add(key)
+                for tau, late, early in rest_conflicts(catalog, on_d, on_d2, rest):
                     t_ = {n_vars[(g, int(s))]: 1.0 for s in late}
                     t_.update({n_vars[(g, int(s))]: 1.0 for s in early})
                     prob.addConstraint(pulp.LpConstraint(
                         pulp.LpAffineExpression(t_), pulp.LpConstraintLE,
-                        f"rest_g{g}_d{d}_d{d2}_{int(tau)}", who))
+                        f"rest_g{g}_d{d}_d{d2}_{tau}", who))
         # consecutive days
         kmin = min(agents[a].max_consecutive for a in members)
         if kmin + 1 <= nd:
@@ -664,6 +655,27 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     prob.wfm = CountModel(n=n_vars, breaks=brk_vars, hours=h_vars, coverage=cov,
                           objective_terms=obj, pref_days=pref_days)
     return prob
+
+
+def rest_conflicts(catalog: ShiftCatalog, today: np.ndarray, later: np.ndarray, rest: int
+                   ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Sets of shift types no agent may work together because of the rest rule.
+
+    For every end ``tau`` of a shift in ``today``: the types of ``today``
+    ending at or after ``tau`` and those of ``later`` (a later day) starting
+    before ``tau + rest``; any one of the first and one of the second are
+    less than ``rest`` minutes apart, so one agent works at most one of all
+    of them. Yields ``(tau, late, early)``, each pair of sizes once (a set
+    with the same sizes as an earlier one is the same set).
+    """
+    seen: set[tuple[int, int]] = set()
+    for tau in np.unique(catalog.end_abs[today]):
+        late = today[catalog.end_abs[today] >= tau]
+        early = later[catalog.start_abs[later] < tau + rest]
+        if late.size == 0 or early.size == 0 or (late.size, early.size) in seen:
+            continue
+        seen.add((late.size, early.size))
+        yield int(tau), late, early
 
 
 def add_preference_costs(prob: pulp.LpProblem, g: int, grp: Group,

@@ -39,6 +39,7 @@ from wfm.scheduling.model import (
     add_coverage,
     add_heads_rows,
     agent_cost_factor,
+    rest_conflicts,
 )
 from wfm.scheduling.roster import Agent, week_blocks
 from wfm.scheduling.solve import SolveReport, solve
@@ -48,21 +49,14 @@ from wfm.scheduling.templates import ShiftCatalog
 def _rest_cliques(prob: pulp.LpProblem, x: dict[int, pulp.LpVariable],
                   by_day: dict[int, list[int]], catalog: ShiftCatalog, rest: int,
                   name: str) -> None:
-    """At most one of the shifts of day ``d`` ending at or after ``tau`` and of
-    day ``d + 1`` starting before ``tau + rest``, for every end ``tau``."""
+    """At most one shift of each rest conflict (:func:`rest_conflicts`) of adjacent days."""
     for d in sorted(by_day):
-        today, tomorrow = by_day[d], by_day.get(d + 1, [])
-        if not tomorrow:
+        if not by_day.get(d + 1):
             continue
-        seen: set[tuple[int, int]] = set()
-        for tau in sorted({int(catalog.end_abs[s]) for s in today}):
-            late = [s for s in today if catalog.end_abs[s] >= tau]
-            early = [s for s in tomorrow if catalog.start_abs[s] < tau + rest]
-            if not early or (len(late), len(early)) in seen:
-                continue
-            seen.add((len(late), len(early)))
+        for tau, late, early in rest_conflicts(catalog, np.array(by_day[d]),
+                                               np.array(by_day[d + 1]), rest):
             prob.addConstraint(pulp.LpConstraint(
-                pulp.LpAffineExpression({x[s]: 1.0 for s in late + early}),
+                pulp.LpAffineExpression({x[int(s)]: 1.0 for s in [*late, *early]}),
                 pulp.LpConstraintLE, f"{name}_d{d}_{tau}", 1))
 
 
