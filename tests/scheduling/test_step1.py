@@ -125,6 +125,43 @@ def test_large_instance_path_uses_the_rounding_milp(monkeypatch):
     checked(res, ros, scen, days=2)
 
 
+def test_large_instance_bound_is_the_full_grid_lp_solved_alongside(monkeypatch):
+    # on the large-instance path the counts come from the LP on hourly blocks
+    # and the bound from the LP on the full grid, solved in a thread: the same
+    # value as that LP solved on its own, and at least the blocks' LP
+    scen, req, ros = _medium()
+    monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
+    res = schedule(req, scen, ros, time_limit=60)
+    agents, demand, catalog, groups = _inputs(scen, req, ros)
+    rep = solve(build_model(demand, catalog, groups, agents, scen.weights, 11.0), "highs",
+                mip=False)
+    stages = res.stages.set_index("stage")
+    assert stages.loc["lp_relaxation", "status"] == "optimal"
+    assert stages.loc["lp_blocks", "objective"] <= rep.objective + 1e-6
+    assert res.lp_bound == pytest.approx(rep.objective, rel=1e-7)
+    assert res.best_bound == pytest.approx(rep.objective, rel=1e-7)
+    assert res.objective >= res.best_bound - 1e-6
+
+
+def test_failed_full_grid_lp_leaves_the_blocks_bound_and_says_so(monkeypatch):
+    scen, req, ros = _medium()
+    monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
+    real = core.build_model
+
+    def no_memory_for_the_full_grid(*args, **kw):
+        if kw.get("name") is None:
+            raise MemoryError("no room for the full grid")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(core, "build_model", no_memory_for_the_full_grid)
+    res = schedule(req, scen, ros, time_limit=60)
+    assert "the LP relaxation on the full grid failed (no room for the full grid)" \
+        in res.message
+    blocks = res.stages.set_index("stage").loc["lp_blocks", "objective"]
+    assert res.best_bound == pytest.approx(blocks)
+    checked(res, ros, scen, days=2)
+
+
 def test_repair_start_lowers_the_counts_that_break_a_row():
     # two shift types whose LP values (0.6, 0.7) both round up to 1, but one
     # agent works at most one of them and at most 8 paid hours; the row with

@@ -7,10 +7,12 @@ The schedule is built in four steps (the formulation is in
    model that is itself a relaxation of the full problem (interior point +
    crossover), so its optimum ``lp_bound`` bounds every schedule; counts by
    a rounding MILP on hourly blocks (each count to the integer below or
-   above its LP value, started from the cumulative rounding repaired to its
-   rows; that rounding alone if the MILP finds nothing in time), or
-   by solving the MILP exactly when it has at most :data:`MIP_MAX_INTEGERS`
-   integer variables (its bound then tightens ``best_bound``);
+   above its value in the LP on the same blocks, started from the
+   cumulative rounding repaired to its rows; that rounding alone if the
+   MILP finds nothing in time), while the LP on the full grid, which gives
+   the bound, is solved in a thread alongside steps 1-3; or by solving the
+   MILP exactly when it has at most :data:`MIP_MAX_INTEGERS` integer
+   variables (its bound then tightens ``best_bound``);
 2. named agents onto the planned shift types under their contracts (one
    MILP per skill group, or per chunk of a large group, matching the plan's
    half-hourly presence, with a greedy fallback and a minimum-hours repair);
@@ -29,6 +31,7 @@ solver's gap.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pulp
 
 from wfm.config import Scenario
 from wfm.errors import DataValidationError, SchedulingError
@@ -47,11 +51,13 @@ from wfm.scheduling.assign import (
 from wfm.scheduling.evaluate import evaluate_coverage
 from wfm.scheduling.improve import CoverageLPError, improve_schedule
 from wfm.scheduling.model import (
+    ROUNDING_BLOCK_MINUTES,
     Demand,
     Group,
     agent_cost_factor,
     build_break_model,
     build_model,
+    coarsen_demand,
     interval_labels,
     round_breaks,
     round_by_mip,
@@ -60,7 +66,7 @@ from wfm.scheduling.model import (
 )
 from wfm.scheduling.roster import Agent, parse_roster
 from wfm.scheduling.solve import SolveReport, check_solver, rel_gap, solve
-from wfm.scheduling.templates import ShiftCatalog, expand_shifts, net_presence
+from wfm.scheduling.templates import ShiftCatalog, coarsen, expand_shifts, net_presence
 
 #: Share of the time limit by which each step should be done (the LP
 #: relaxation, step 1, step 2, step 3; the local search gets the rest, less
@@ -90,6 +96,11 @@ MIP_MAX_INTEGERS = 1500
 #: :data:`BREAK_MIP_MIN_SECONDS`), within :data:`STAGE_DEADLINES`.
 BREAK_MIP_SHARE = 0.25
 BREAK_MIP_MIN_SECONDS = 2.0
+#: Share of the time limit by which the LP relaxation on the full grid (the
+#: bound, solved in a thread alongside steps 1-3) must be done.
+BOUND_LP_DEADLINE = 0.95
+#: HiGHS options of the LP relaxations: interior point, then crossover.
+LP_OPTIONS = {"solver": "ipm", "run_crossover": "on"}
 
 
 @dataclass
@@ -350,6 +361,45 @@ class _Clock:
         return max(floor, self.limit * share - self.elapsed())
 
 
+class _BackgroundLP:
+    """The LP relaxation of a model built and solved in a thread (for the bound).
+
+    HiGHS releases the GIL while it solves and gives each calling thread its
+    own scheduler, so the interior-point solve (one core) runs alongside the
+    steps of the main thread.
+    """
+
+    def __init__(self, build: Callable[[], pulp.LpProblem], time_limit: float | None):
+        self.report: SolveReport | None = None
+        self.error: BaseException | None = None
+        self.seconds = 0.0
+        self._build = build
+        self._limit = time_limit
+        self._t0 = time.perf_counter()
+        self._thread = threading.Thread(target=self._run, name="wfm-bound-lp", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            prob = self._build()
+            limit = None if self._limit is None else \
+                max(0.5, self._limit - (time.perf_counter() - self._t0))
+            # one thread: the main thread's solves use the other cores
+            self.report = solve(prob, "highs", time_limit=limit, mip=False, threads=1,
+                                options=LP_OPTIONS)
+        except BaseException as err:  # noqa: BLE001 - handed to the main thread
+            self.error = err
+        self.seconds = time.perf_counter() - self._t0
+
+    def result(self) -> SolveReport:
+        """Wait for the solve; re-raise what it raised."""
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.report is not None
+        return self.report
+
+
 def _round_counts(prob_counts: dict[tuple[int, int], float]) -> dict[tuple[int, int], int]:
     return {k: int(round(v)) for k, v in prob_counts.items() if round(v) > 0}
 
@@ -430,24 +480,46 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
         f"{len(demand.channels)} channels, {catalog.n_types} shift types")
 
     # -- step 1: shift counts ----------------------------------------------
-    t = time.perf_counter()
-    prob = build_model(demand, catalog, groups, agents, weights, rest_h)
-    exact = len(prob.wfm.n) <= MIP_MAX_INTEGERS
-    stage_s["build_counts"] = time.perf_counter() - t
-    say(f"step 1/4: shift-count model with {len(prob.wfm.n)} integer and "
-        f"{prob.numVariables() - len(prob.wfm.n)} continuous variables, "
-        f"{prob.numConstraints()} constraints ({stage_s['build_counts']:.1f} s to build)")
     # The LP relaxation is solved by HiGHS's interior-point method whatever
     # the MILP solver: on this covering structure dual simplex stalls in
-    # degenerate pivots, while IPM needs ~50-90 iterations whatever the size,
+    # degenerate pivots, while IPM needs ~50-110 iterations whatever the size,
     # and crossover then gives a vertex, which rounds far better than the
     # centre of the optimal face. CBC's barrier (CLP) took 62 s for the LP of
     # 50 agents (HiGHS: 28 s) and overran its time limit (120.7 s for 60 s at
     # 150 agents), leaving no bound; highspy is a dependency of wfm anyway.
+    t = time.perf_counter()
+    k_blk = max(1, ROUNDING_BLOCK_MINUTES // demand.interval_minutes)
+    prob = build_model(coarsen_demand(demand, k_blk), coarsen(catalog, k_blk), groups, agents,
+                       weights, rest_h, name="wfm_shift_counts_blocks")
+    exact = len(prob.wfm.n) <= MIP_MAX_INTEGERS
+    on_blocks = not exact and k_blk > 1
+    background: _BackgroundLP | None = None
+    if not on_blocks:
+        # small enough to solve the counts exactly on the full grid (or the
+        # intervals are hours already)
+        del prob
+        prob = build_model(demand, catalog, groups, agents, weights, rest_h)
+    else:
+        # The LP on the full grid gives the bound; IPM runs on one core for
+        # ~20-30 s whatever the number of agents, so it runs in a thread
+        # (HiGHS releases the GIL) while the counts come from the same model
+        # on hourly blocks, itself a relaxation (its LP takes ~6 s), which
+        # the rounding MILP works on anyway.
+        background = _BackgroundLP(
+            lambda: build_model(demand, catalog, groups, agents, weights, rest_h),
+            time_limit=clock.until(BOUND_LP_DEADLINE))
+    stage_s["build_counts"] = time.perf_counter() - t
+    say(f"step 1/4: shift-count model with {len(prob.wfm.n)} integer and "
+        f"{prob.numVariables() - len(prob.wfm.n)} continuous variables, "
+        f"{prob.numConstraints()} constraints"
+        + (f" on {k_blk * demand.interval_minutes}-minute blocks" if on_blocks else "")
+        + f" ({stage_s['build_counts']:.1f} s to build)")
+    t = time.perf_counter()
     rep1 = solve(prob, "highs", time_limit=clock.until(STAGE_DEADLINES[0]), mip=False,
-                 threads=threads, options={"solver": "ipm", "run_crossover": "on"})
-    record("lp_relaxation", rep1)
-    stage_s["lp_relaxation"] = time.perf_counter() - t
+                 threads=threads, options=LP_OPTIONS)
+    lp_stage = "lp_blocks" if on_blocks else "lp_relaxation"
+    record(lp_stage, rep1)
+    stage_s[lp_stage] = time.perf_counter() - t
     if rep1.status == "infeasible":
         raise SchedulingError("internal: the shift-count relaxation is infeasible; please "
                               "report this with the scenario and roster")
@@ -456,16 +528,15 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     lp_counts = {k: value(v) for k, v in prob.wfm.n.items()}
     if lp_value is None:
         notes.append("the LP relaxation stopped at the time limit; its last iterate was "
-                     "rounded and no bound is available")
+                     "rounded" + ("" if on_blocks else " and no bound is available"))
     counts = round_counts(lp_counts, catalog)
     rough = True   # counts from cumulative rounding
-    say(f"  LP relaxation: {rep1.status}, bound "
+    say(f"  LP relaxation{' on blocks' if on_blocks else ''}: {rep1.status}, bound "
         f"{'n/a' if lp_value is None else f'{lp_value:,.1f}'} "
-        f"({stage_s['lp_relaxation']:.1f} s)")
+        f"({stage_s[lp_stage]:.1f} s)")
     reserve = min(0.6, max(0.3, STEPS_2_3_SECONDS_PER_AGENT * len(agents) / time_limit))
     step1_end = max(STAGE_DEADLINES[1], 1.0 - reserve)
     if exact:
-        # small enough to solve the counts exactly (the MILP's bound is also tighter)
         t = time.perf_counter()
         rep_m = solve(prob, solver, time_limit=clock.until(step1_end), gap=gap * 0.5,
                       threads=threads)
@@ -629,6 +700,24 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     terms["preference"] = weights.preference * pref_unmet
     objective = float(sum(terms.values()))
     prefs_met = None if pref_total == 0 else 1.0 - pref_unmet / pref_total
+    if background is not None:
+        try:
+            rep_b = background.result()
+        except Exception as err:  # noqa: BLE001 - the schedule stands without it
+            rep_b = None
+            notes.append(f"the LP relaxation on the full grid failed ({err}); the bound is "
+                         f"the LP's on hourly blocks")
+        stage_s["lp_relaxation"] = background.seconds
+        if rep_b is not None:
+            record("lp_relaxation", rep_b)
+            if rep_b.status == "optimal":
+                lp_value = rep_b.objective
+                best_bound = rep_b.objective if best_bound is None \
+                    else max(best_bound, rep_b.objective)
+            else:
+                notes.append("the LP relaxation on the full grid stopped at the time limit; "
+                             + ("no bound is available" if best_bound is None
+                                else "the bound is the LP's on hourly blocks"))
     gap_final = rel_gap(objective, best_bound)
     elapsed = clock.elapsed()
     if hit_limit:
