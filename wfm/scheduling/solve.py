@@ -185,9 +185,16 @@ _CBC_NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
 
 
 def _solve_cbc(problem: pulp.LpProblem, time_limit: float | None, gap: float | None,
-               msg: bool, threads: int | None, mip: bool, options: dict | None
-               ) -> SolveReport:
+               msg: bool, threads: int | None, mip: bool, options: dict | None,
+               start: dict | None = None) -> SolveReport:
     cls = _cbc_solver_class()
+    warm = bool(start) and _is_mip(problem, mip)
+    if warm:
+        # PuLP hands CBC every variable's current value as a MIP start
+        # ("-mips"; missing values as 0); CBC takes the integer ones, solves
+        # for the rest and drops the start if it is infeasible
+        for v in problem.variables():
+            v.varValue = start.get(v)
     fd, log_path = tempfile.mkstemp(suffix=".log", prefix="wfm_cbc_")
     os.close(fd)
     try:
@@ -198,9 +205,21 @@ def _solve_cbc(problem: pulp.LpProblem, time_limit: float | None, gap: float | N
         limit = None if time_limit is None else \
             max(0.5, time_limit * (1.0 - CBC_OVERHEAD_SHARE) - CBC_OVERHEAD_SECONDS)
         solver = cls(msg=False, mip=mip, timeLimit=limit, gapRel=gap, threads=threads,
-                     logPath=log_path, options=extra)
+                     logPath=log_path, options=extra, warmStart=warm)
         t = time.perf_counter()
-        problem.solve(solver)
+        try:
+            problem.solve(solver)
+        except pulp.PulpSolverError:
+            if not warm:
+                raise
+            # CBC 2.10 can abort on a start after its preprocessing ("Illegal
+            # index in ClpModel::getColumnName", seen on the step-2 models):
+            # the same solve without the start, in the time left
+            if limit is not None:
+                limit = max(0.5, limit - (time.perf_counter() - t))
+            solver = cls(msg=False, mip=mip, timeLimit=limit, gapRel=gap, threads=threads,
+                         logPath=log_path, options=extra)
+            problem.solve(solver)
         seconds = time.perf_counter() - t
         with open(log_path, encoding="utf-8", errors="replace") as f:
             log = f.read()
@@ -269,8 +288,10 @@ def solve(problem: pulp.LpProblem, solver: str = "highs", time_limit: float | No
         ``{"solver": "ipm", "run_crossover": "off"}``); for CBC, command-line
         options as ``{name: value}`` (``None`` for a flag).
     start : dict, optional
-        Values of some variables of a solution to start from (HiGHS; the
-        solver completes and checks it, and ignores an infeasible one).
+        Values of some variables of a solution to start from: HiGHS completes
+        a partial start; CBC reads the integer variables' values (missing
+        ones as 0) and solves for the continuous ones. Both ignore an
+        infeasible start.
 
     Returns
     -------
@@ -286,4 +307,4 @@ def solve(problem: pulp.LpProblem, solver: str = "highs", time_limit: float | No
         time_limit = max(0.1, float(time_limit))
     if name == "highs":
         return _solve_highs(problem, time_limit, gap, msg, threads, mip, options, start)
-    return _solve_cbc(problem, time_limit, gap, msg, threads, mip, options)
+    return _solve_cbc(problem, time_limit, gap, msg, threads, mip, options, start)
