@@ -31,10 +31,12 @@ solver's gap.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +47,7 @@ from wfm.config import Scenario
 from wfm.errors import DataValidationError, SchedulingError
 from wfm.scheduling.assign import (
     PREFERRED_START_TOLERANCE_MINUTES,
+    GroupAssignment,
     assign_group,
     split_channels,
 )
@@ -96,6 +99,9 @@ MIP_MAX_INTEGERS = 1500
 #: :data:`BREAK_MIP_MIN_SECONDS`), within :data:`STAGE_DEADLINES`.
 BREAK_MIP_SHARE = 0.25
 BREAK_MIP_MIN_SECONDS = 2.0
+#: Threads that assign named agents to the planned shifts (step 2), one skill
+#: group each at a time (at most the number of cores).
+STEP2_WORKERS = 2
 #: The rounding MILP stops within this gap of its bound (or the requested
 #: gap, if larger): its objective is the hourly model's, not the schedule's,
 #: and the time it saves goes to the steps after it (50 agents at 60 s: a
@@ -583,18 +589,32 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
         planned = {s: k for (gg, s), k in counts.items() if gg == g}
         sizes.append(len(grp.members) * max(1, len(planned)))
     order = sorted(range(len(groups)), key=lambda g: -sizes[g])
-    left_size = float(sum(sizes)) or 1.0
-    for g in order:
+    # Groups are independent here, so STEP2_WORKERS threads solve them,
+    # largest first (HiGHS and CBC run outside the GIL). Each group gets the
+    # time to the deadline in proportion to its size among the groups not yet
+    # started, as one after the other would: the step ends sooner, and the
+    # time it saves goes to the breaks and the local search.
+    workers = max(1, min(STEP2_WORKERS, os.cpu_count() or 1, len(order)))
+    lock = threading.Lock()
+    left_size = [float(sum(sizes)) or 1.0]
+
+    def assign_one(g: int) -> GroupAssignment:
         grp = groups[g]
         planned = {s: k for (gg, s), k in counts.items() if gg == g}
         rough_kw = {} if not rough else {
             "neighbour": ROUGH_PLAN_NEIGHBOUR_MINUTES,
             "max_priority": float(max(demand.priority[c] for c in grp.skills))}
-        budget = clock.until(STAGE_DEADLINES[2], floor=0.0)
-        lim = None if budget is None else max(0.5, budget * sizes[g] / left_size)
-        left_size -= sizes[g]
-        ga = assign_group(g, grp, planned, catalog, agents, weights, rest_h, solver=solver,
-                          time_limit=lim, gap=gap, **rough_kw)
+        with lock:
+            budget = clock.until(STAGE_DEADLINES[2], floor=0.0)
+            lim = None if budget is None else \
+                max(0.5, budget * sizes[g] / max(left_size[0], 1.0))
+            left_size[0] -= sizes[g]
+        return assign_group(g, grp, planned, catalog, agents, weights, rest_h,
+                            solver=solver, time_limit=lim, gap=gap, **rough_kw)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wfm-step2") as ex:
+        done = list(ex.map(assign_one, order))
+    for g, ga in zip(order, done):
         record(f"assign_g{g}", ga.report)
         shifts_of.update(ga.shifts)
         n_short += ga.short
