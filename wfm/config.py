@@ -322,7 +322,10 @@ class Solver(_Model):
                                              "the MILPs (the LP relaxation always uses HiGHS)")
     time_limit_seconds: float = Field(120.0, gt=0.0, description="wall-clock limit [s]")
     gap: float = Field(0.01, ge=0.0, lt=1.0, description="relative MIP gap to stop at")
-    threads: int | None = Field(None, ge=1, description="solver threads (None: solver default)")
+    threads: int | None = Field(None, ge=1, description="solver threads (None: solver "
+                                "default); 1 also keeps the scheduler's own steps on one "
+                                "core (its LP for the bound and its skill groups one after "
+                                "the other)")
     msg: bool = Field(False, description="print the solver's own log")
 
 

@@ -1,4 +1,5 @@
-"""Solver wrapper (wfm.scheduling.solve): a MIP start reaches CBC.
+"""Solver wrapper (wfm.scheduling.solve): a MIP start reaches CBC; HiGHS runs
+with any thread count one after the other.
 
 (HiGHS's start is exercised by the scheduler's steps; its node limits end in
 a status PuLP cannot map, so it is not stopped at the root here.)
@@ -18,8 +19,8 @@ from wfm.scheduling.solve import solve
 #: CBC stopped at the root without its own heuristics: a solution can only
 #: come from the start.
 ROOT_ONLY = {"maxNodes": 0, "heuristicsOnOff": "off", "cuts": "off"}
-pytestmark = pytest.mark.skipif("cbc" not in available_solvers(),
-                                reason="CBC not installed (apt-get install coinor-cbc)")
+needs_cbc = pytest.mark.skipif("cbc" not in available_solvers(),
+                               reason="CBC not installed (apt-get install coinor-cbc)")
 
 
 def _knapsack(n: int = 40, cap: int = 300):
@@ -36,6 +37,7 @@ def _knapsack(n: int = 40, cap: int = 300):
     return p, x, val, wt, cap
 
 
+@needs_cbc
 def test_cbc_mip_start_gives_a_solution_at_least_as_good():
     p, x, val, wt, cap = _knapsack()
     pick = set(range(12))
@@ -48,6 +50,7 @@ def test_cbc_mip_start_gives_a_solution_at_least_as_good():
     assert pulp.value(p.objective) == pytest.approx(rep.objective)
 
 
+@needs_cbc
 def test_cbc_without_start_finds_nothing_at_the_root():
     # the instance needs the start: CBC stopped at the root finds nothing alone
     p, *_ = _knapsack()
@@ -56,6 +59,7 @@ def test_cbc_without_start_finds_nothing_at_the_root():
 
 
 
+@needs_cbc
 def test_cbc_that_aborts_on_its_start_solves_again_without_it(monkeypatch):
     # CBC 2.10 aborts on a start after preprocessing some models (seen on the
     # step-2 assignment models); the solve is repeated without the start
@@ -82,3 +86,12 @@ def test_cbc_that_aborts_on_its_start_solves_again_without_it(monkeypatch):
     monkeypatch.setattr(pulp.LpProblem, "solve", always_abort)
     with pytest.raises(pulp.PulpSolverError):
         solve(p, "cbc", time_limit=30)
+
+
+def test_highs_runs_with_another_thread_count_after_a_run():
+    # HiGHS sizes its scheduler by a thread's first run and refuses another
+    # thread count later unless the scheduler is reset (seen as "Not Set")
+    for threads in (None, 1, 2, 1, None):
+        p, *_ = _knapsack()
+        rep = solve(p, "highs", threads=threads, time_limit=30)
+        assert rep.status == "optimal", threads

@@ -162,6 +162,35 @@ def test_failed_full_grid_lp_leaves_the_blocks_bound_and_says_so(monkeypatch):
     checked(res, ros, scen, days=2)
 
 
+def test_one_solver_thread_keeps_the_scheduler_on_one_core(monkeypatch):
+    import threading
+
+    scen, req, ros = _medium()
+    monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
+    workers, bound_lp_running = [], []
+    real_pool, real_solve = core.ThreadPoolExecutor, core.solve
+
+    def pool(max_workers, **kw):
+        workers.append(max_workers)
+        return real_pool(max_workers=max_workers, **kw)
+
+    def solve_spy(prob, *args, **kw):
+        if prob.name == "wfm_shift_counts_blocks":
+            bound_lp_running.append(any(t.name == "wfm-bound-lp" and t.is_alive()
+                                        for t in threading.enumerate()))
+        return real_solve(prob, *args, **kw)
+
+    monkeypatch.setattr(core, "ThreadPoolExecutor", pool)
+    monkeypatch.setattr(core, "solve", solve_spy)
+    res = schedule(req, scen, ros, time_limit=60, threads=1)
+    assert workers == [1] and bound_lp_running == [False]
+    assert res.stages.set_index("stage").loc["lp_relaxation", "status"] == "optimal"
+    checked(res, ros, scen, days=2)
+    workers.clear()
+    schedule(req, scen, ros, time_limit=60)
+    assert workers == [2]   # two skill groups, two threads
+
+
 def test_repair_start_lowers_the_counts_that_break_a_row():
     # two shift types whose LP values (0.6, 0.7) both round up to 1, but one
     # agent works at most one of them and at most 8 paid hours; the row with

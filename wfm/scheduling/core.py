@@ -402,9 +402,13 @@ class _BackgroundLP:
             self.error = err
         self.seconds = time.perf_counter() - self._t0
 
+    def wait(self) -> None:
+        """Wait for the solve to end."""
+        self._thread.join()
+
     def result(self) -> SolveReport:
         """Wait for the solve; re-raise what it raised."""
-        self._thread.join()
+        self.wait()
         if self.error is not None:
             raise self.error
         assert self.report is not None
@@ -440,7 +444,8 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     progress : callable, optional
         Called with one-line progress messages.
     threads : int, optional
-        Solver threads (default ``solver.threads``).
+        Solver threads (default ``solver.threads``); 1 also runs the bound's
+        LP and the skill groups of step 2 one after the other.
 
     Returns
     -------
@@ -519,6 +524,9 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
         background = _BackgroundLP(
             lambda: build_model(demand, catalog, groups, agents, weights, rest_h),
             time_limit=clock.until(BOUND_LP_DEADLINE))
+        if threads == 1:
+            # one core asked for: the bound's LP first, on its own
+            background.wait()
     stage_s["build_counts"] = time.perf_counter() - t
     say(f"step 1/4: shift-count model with {len(prob.wfm.n)} integer and "
         f"{prob.numVariables() - len(prob.wfm.n)} continuous variables, "
@@ -594,7 +602,8 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     # time to the deadline in proportion to its size among the groups not yet
     # started, as one after the other would: the step ends sooner, and the
     # time it saves goes to the breaks and the local search.
-    workers = max(1, min(STEP2_WORKERS, os.cpu_count() or 1, len(order)))
+    workers = max(1, min(STEP2_WORKERS, os.cpu_count() or 1, threads or STEP2_WORKERS,
+                         len(order)))
     lock = threading.Lock()
     left_size = [float(sum(sizes)) or 1.0]
 

@@ -23,6 +23,7 @@ import math
 import os
 import re
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -136,11 +137,31 @@ class _HiGHSWithStart(pulp.HiGHS):
         super().callSolver(lp)
 
 
+#: Thread count each calling thread last ran HiGHS with (0: HiGHS's default).
+_highs_threads = threading.local()
+
+
+def _match_highs_threads(threads: int | None) -> None:
+    """Let this thread run HiGHS with ``threads`` after runs with another count.
+
+    HiGHS keeps one task scheduler per calling thread, sized by its first
+    run, and refuses a later run asking for another number of threads
+    ("the scheduler has already been initialized"); it is reset here.
+    """
+    import highspy
+
+    want = int(threads or 0)
+    if getattr(_highs_threads, "count", want) != want:
+        highspy.Highs.resetThreadScheduler(True)
+    _highs_threads.count = want
+
+
 def _solve_highs(problem: pulp.LpProblem, time_limit: float | None, gap: float | None,
                  msg: bool, threads: int | None, mip: bool, options: dict | None,
                  start: dict | None = None) -> SolveReport:
     import highspy
 
+    _match_highs_threads(threads)
     kwargs = dict(options or {})
     if not mip:
         kwargs["mip"] = False
