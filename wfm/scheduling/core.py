@@ -505,17 +505,18 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     # 150 agents), leaving no bound; highspy is a dependency of wfm anyway.
     t = time.perf_counter()
     k_blk = max(1, ROUNDING_BLOCK_MINUTES // demand.interval_minutes)
+    # on hourly intervals already, this is the model on the full grid
     prob = build_model(coarsen_demand(demand, k_blk), coarsen(catalog, k_blk), groups, agents,
-                       weights, rest_h, name="wfm_shift_counts_blocks")
+                       weights, rest_h,
+                       name="wfm_shift_counts_blocks" if k_blk > 1 else "wfm_shift_counts")
     exact = len(prob.wfm.n) <= MIP_MAX_INTEGERS
     on_blocks = not exact and k_blk > 1
     background: _BackgroundLP | None = None
-    if not on_blocks:
-        # small enough to solve the counts exactly on the full grid (or the
-        # intervals are hours already)
+    if exact and k_blk > 1:
+        # small enough to solve the counts exactly, on the full grid
         del prob
         prob = build_model(demand, catalog, groups, agents, weights, rest_h)
-    else:
+    elif on_blocks:
         # The LP on the full grid gives the bound; IPM runs on one core for
         # ~20-30 s whatever the number of agents, so it runs in a thread
         # (HiGHS releases the GIL) while the counts come from the same model
@@ -592,10 +593,10 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     shifts_of: dict[int, list[int]] = {}
     n_short = n_extra = 0
     missed: dict[int, float] = {}
-    sizes = []
-    for g, grp in enumerate(groups):
-        planned = {s: k for (gg, s), k in counts.items() if gg == g}
-        sizes.append(len(grp.members) * max(1, len(planned)))
+    planned_of: dict[int, dict[int, int]] = {g: {} for g in range(len(groups))}
+    for (g, s), k in counts.items():
+        planned_of[g][s] = k
+    sizes = [len(grp.members) * max(1, len(planned_of[g])) for g, grp in enumerate(groups)]
     order = sorted(range(len(groups)), key=lambda g: -sizes[g])
     # Groups are independent here, so STEP2_WORKERS threads solve them,
     # largest first (HiGHS and CBC run outside the GIL). Each group gets the
@@ -605,20 +606,20 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     workers = max(1, min(STEP2_WORKERS, os.cpu_count() or 1, threads or STEP2_WORKERS,
                          len(order)))
     lock = threading.Lock()
-    left_size = [float(sum(sizes)) or 1.0]
+    left_size = float(sum(sizes)) or 1.0
 
     def assign_one(g: int) -> GroupAssignment:
+        nonlocal left_size
         grp = groups[g]
-        planned = {s: k for (gg, s), k in counts.items() if gg == g}
         rough_kw = {} if not rough else {
             "neighbour": ROUGH_PLAN_NEIGHBOUR_MINUTES,
             "max_priority": float(max(demand.priority[c] for c in grp.skills))}
         with lock:
             budget = clock.until(STAGE_DEADLINES[2], floor=0.0)
             lim = None if budget is None else \
-                max(0.5, budget * sizes[g] / max(left_size[0], 1.0))
-            left_size[0] -= sizes[g]
-        return assign_group(g, grp, planned, catalog, agents, weights, rest_h,
+                max(0.5, budget * sizes[g] / max(left_size, 1.0))
+            left_size -= sizes[g]
+        return assign_group(g, grp, planned_of[g], catalog, agents, weights, rest_h,
                             solver=solver, time_limit=lim, gap=gap, **rough_kw)
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wfm-step2") as ex:

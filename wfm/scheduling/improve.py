@@ -214,7 +214,7 @@ def _week_candidate(a: int, ag: Agent, by_day: dict[int, int], sel: np.ndarray,
                     add: np.ndarray, rem: np.ndarray, N: sp.csr_matrix,
                     pair_of: Callable[[int, int], int], shift_cost: Callable[[int, int], float],
                     cat: ShiftCatalog, rest: int, below_min: bool
-                    ) -> tuple[float, float, int, list[tuple[int | None, int]]] | None:
+                    ) -> tuple[float, int, list[tuple[int | None, int]]] | None:
     """The agent's best week by the estimates, as a move changing two or more days (or None).
 
     ``sel`` are the agent's compatible (shift type, break option) pairs,
@@ -258,7 +258,7 @@ def _week_candidate(a: int, ag: Agent, by_day: dict[int, int], sel: np.ndarray,
     week += [day_opts[d][k][1] for d, k in enumerate(choice) if k != 0 and day_opts[d][k][1] >= 0]
     if not valid_week(ag, week, cat, rest, min_hours=not below_min):
         return None
-    return (est, est, a, changes)
+    return (est, a, changes)
 
 
 def _reassign_days(groups: list[Group], agents: list[Agent], shifts: dict[int, list[int]],
@@ -277,7 +277,6 @@ def _reassign_days(groups: list[Group], agents: list[Agent], shifts: dict[int, l
     saved = 0.0
     for grp in groups:
         members = list(grp.members)
-        row = {a: mi for mi, a in enumerate(grp.members)}
         for d in range(len(catalog.days)):
             held = [(a, s) for a in members for s in shifts.get(a, []) if int(day_of[s]) == d]
             if not held or len(members) < 2:
@@ -296,7 +295,7 @@ def _reassign_days(groups: list[Group], agents: list[Agent], shifts: dict[int, l
                 paid_now = sum(int(catalog.paid[x]) for x in mine) if a in below_min else None
                 now += sum(shift_cost(a, x) for x in mine if int(day_of[x]) == d)
                 for k, s in enumerate(kinds):
-                    if grp.compat[row[a], s] and _may_work(ag, [*others, s], catalog, rest,
+                    if grp.compat[i, s] and _may_work(ag, [*others, s], catalog, rest,
                                                            paid_now):
                         cost_s[i, k] = shift_cost(a, s)
                 if n_off and _may_work(ag, others, catalog, rest, paid_now):
@@ -612,7 +611,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                     c0 = 0.0 if s0 is None else shift_cost(a, s0)
                     best = None
                     n_ok = 0
-                    for pred, p in moves:
+                    for _pred, p in moves:
                         s_new = None if p < 0 else int(pair_type[p])
                         week = others + ([] if s_new is None else [s_new])
                         if s_new is not None and s_new == s0:
@@ -624,7 +623,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                             est = _estimate(N, add_est[g], rem_est[g], p_old, p_new) - c0 \
                                 + (0.0 if p < 0 else float(pair_cost_of(a, p)))
                             if best is None or est < best[0]:
-                                best = (est, pred, a, [(s0, p)])
+                                best = (est, a, [(s0, p)])
                             n_ok += 1
                             if n_ok >= CHECKED_PER_DAY:
                                 break
@@ -646,7 +645,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                             combos.append((pred, s0, int(sel[i2])))
                 combos.sort()
                 best = None
-                for pred, s0, p in combos[:CHECKED_PER_DAY]:
+                for _pred, s0, p in combos[:CHECKED_PER_DAY]:
                     week = [x for x in mine if x != s0] + [int(pair_type[p])]
                     if not _may_work(ag, week, cat, rest, paid_now):
                         continue
@@ -654,7 +653,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                     est = _estimate(N, add_est[g], rem_est[g], p0, p) - shift_cost(a, s0) \
                         + float(pair_cost_of(a, p))
                     if best is None or est < best[0]:
-                        best = (est, pred, a, [(s0, p)])
+                        best = (est, a, [(s0, p)])
                 if best is not None:
                     cands.append(best)
                 # the agent's best week: several days changed at once (e.g.
@@ -677,7 +676,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             moved: set[int] = set()
             improved_round = False
             in_round = 0
-            for _est, _pred, a, changes in cands:
+            for _est, a, changes in cands:
                 if a in moved:
                     continue
                 if in_round >= MOVES_PER_ROUND and improved_round:

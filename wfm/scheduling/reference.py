@@ -106,9 +106,9 @@ def build_agent_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group]
                 prob.addConstraint(pulp.LpConstraint(hours, pulp.LpConstraintLE,
                                                      f"maxh_a{a}_w{bi}", ag.max_hours))
                 if ag.min_hours * share > 0:
-                    prob.addConstraint(pulp.LpConstraint(
-                        pulp.LpAffineExpression({x[s]: catalog.paid[s] / 60.0 for s in inb}),
-                        pulp.LpConstraintGE, f"minh_a{a}_w{bi}", ag.min_hours * share))
+                    prob.addConstraint(pulp.LpConstraint(hours.copy(), pulp.LpConstraintGE,
+                                                         f"minh_a{a}_w{bi}",
+                                                         ag.min_hours * share))
                 prob.addConstraint(pulp.LpConstraint(
                     pulp.LpAffineExpression({x[s]: 1.0 for s in inb}), pulp.LpConstraintLE,
                     f"days_a{a}_w{bi}", ag.max_days))

@@ -225,22 +225,23 @@ def _solve_cbc(problem: pulp.LpProblem, time_limit: float | None, gap: float | N
         # the rounding MILP's 16 s at 50 agents): it gets a shorter limit
         limit = None if time_limit is None else \
             max(0.5, time_limit * (1.0 - CBC_OVERHEAD_SHARE) - CBC_OVERHEAD_SECONDS)
-        solver = cls(msg=False, mip=mip, timeLimit=limit, gapRel=gap, threads=threads,
-                     logPath=log_path, options=extra, warmStart=warm)
+
+        def run(limit: float | None, warm_start: bool) -> None:
+            problem.solve(cls(msg=False, mip=mip, timeLimit=limit, gapRel=gap,
+                              threads=threads, logPath=log_path, options=extra,
+                              warmStart=warm_start))
+
         t = time.perf_counter()
         try:
-            problem.solve(solver)
+            run(limit, warm)
         except pulp.PulpSolverError:
             if not warm:
                 raise
             # CBC 2.10 can abort on a start after its preprocessing ("Illegal
             # index in ClpModel::getColumnName", seen on the step-2 models):
             # the same solve without the start, in the time left
-            if limit is not None:
-                limit = max(0.5, limit - (time.perf_counter() - t))
-            solver = cls(msg=False, mip=mip, timeLimit=limit, gapRel=gap, threads=threads,
-                         logPath=log_path, options=extra)
-            problem.solve(solver)
+            run(None if limit is None else max(0.5, limit - (time.perf_counter() - t)),
+                False)
         seconds = time.perf_counter() - t
         with open(log_path, encoding="utf-8", errors="replace") as f:
             log = f.read()
