@@ -31,6 +31,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pulp
@@ -303,12 +304,24 @@ def _needs_all_types(ag: Agent, mine: np.ndarray, catalog: ShiftCatalog) -> bool
     """Whether ``ag`` cannot reach the minimum hours with the shift types ``mine``."""
     if ag.min_hours <= 0:
         return False
+    return any(reach + 1e-9 < min(ag.min_hours * share, ag.max_hours)
+               for reach, share in reach_per_block(ag, mine, catalog))
+
+
+def reach_per_block(ag: Agent, mine: np.ndarray, catalog: ShiftCatalog
+                    ) -> list[tuple[float, float]]:
+    """Per 7-day block: the most paid hours ``ag`` can work with the shift types
+    ``mine`` (its longest shift on each of its best ``max_days`` days; rest
+    aside), and the share of a week the block covers."""
     best_per_day: dict[int, float] = {}
     for s in mine:
         d = int(catalog.day[s])
         best_per_day[d] = max(best_per_day.get(d, 0.0), catalog.paid[s] / 60.0)
-    reach = sum(sorted(best_per_day.values(), reverse=True)[:ag.max_days])
-    return reach + 1e-9 < min(ag.min_hours, ag.max_hours)
+    out = []
+    for bdays, share in week_blocks(len(catalog.days)):
+        inb = sorted((best_per_day.get(d, 0.0) for d in bdays), reverse=True)
+        out.append((sum(inb[:ag.max_days]), share))
+    return out
 
 
 def _assign_chunk(g: int, sub: Group, planned: np.ndarray, target: np.ndarray,
@@ -449,7 +462,8 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
     shifts = top_up(grp, shifts, catalog, agents, rest)
     missed = {}
     for a in grp.members:
-        short_h = agents[a].min_hours - sum(catalog.paid[x] for x in shifts.get(a, [])) / 60.0
+        short_h = sum(max(short, 0.0)
+                      for _days, short in _shortfalls(agents[a], shifts.get(a, []), catalog))
         if short_h > 1e-6:
             missed[a] = short_h
     return GroupAssignment(dict(shifts), _combine(reps), n_short, n_extra, dict(missed))
@@ -528,24 +542,45 @@ def split_channels(present: dict[int, dict[int, float]], quota: dict[int, float]
     return out
 
 
-def _fits(ag: Agent, mine: list[int], s: int, catalog: ShiftCatalog, rest: int) -> bool:
-    """Whether ``ag`` working ``mine`` may also work shift type ``s``."""
-    d = int(catalog.day[s])
-    days = sorted({int(catalog.day[x]) for x in mine} | {d})
-    if any(int(catalog.day[x]) == d for x in mine) or len(days) > ag.max_days:
+def valid_week(ag: Agent, shifts: list[int], catalog: ShiftCatalog, rest: int,
+               min_hours: bool = True) -> bool:
+    """Whether ``ag`` may work exactly ``shifts`` (skills and availability aside)."""
+    days = sorted(int(catalog.day[s]) for s in shifts)
+    if len(set(days)) != len(days):
         return False
-    if (sum(catalog.paid[x] for x in mine) + catalog.paid[s]) / 60.0 > ag.max_hours + 1e-9:
-        return False
-    for x in mine:
-        a0, a1 = sorted([(catalog.start_abs[x], catalog.end_abs[x]),
-                         (catalog.start_abs[s], catalog.end_abs[s])])
-        if a1[0] < a0[1] + rest:
+    for bdays, share in week_blocks(len(catalog.days)):
+        inb = [s for s in shifts if int(catalog.day[s]) in bdays]
+        hours = sum(int(catalog.paid[s]) for s in inb) / 60.0
+        if hours > ag.max_hours + 1e-9 or len(inb) > ag.max_days:
+            return False
+        if min_hours and hours < ag.min_hours * share - 1e-9:
             return False
     run = best = 0
-    for dd in range(days[0], days[-1] + 1):
-        run = run + 1 if dd in days else 0
+    prev = None
+    for d in days:
+        run = run + 1 if prev is not None and d == prev + 1 else 1
         best = max(best, run)
-    return best <= ag.max_consecutive
+        prev = d
+    if best > ag.max_consecutive:
+        return False
+    spans = sorted((int(catalog.start_abs[s]), int(catalog.end_abs[s])) for s in shifts)
+    return all(b[0] >= a[1] + rest for a, b in pairwise(spans))
+
+
+def _fits(ag: Agent, mine: list[int], s: int, catalog: ShiftCatalog, rest: int) -> bool:
+    """Whether ``ag`` working ``mine`` may also work shift type ``s`` (the minimum aside)."""
+    return valid_week(ag, [*mine, s], catalog, rest, min_hours=False)
+
+
+def _shortfalls(ag: Agent, mine: list[int], catalog: ShiftCatalog
+                ) -> list[tuple[set[int], float]]:
+    """Per 7-day block of the horizon: its days and the paid hours below the minimum."""
+    out = []
+    for bdays, share in week_blocks(len(catalog.days)):
+        days = set(bdays)
+        paid = sum(float(catalog.paid[x]) for x in mine if int(catalog.day[x]) in days)
+        out.append((days, ag.min_hours * share - paid / 60.0))
+    return out
 
 
 def greedy_assign(grp: Group, counts: dict[int, int], catalog: ShiftCatalog,
@@ -559,13 +594,15 @@ def greedy_assign(grp: Group, counts: dict[int, int], catalog: ShiftCatalog,
     mine: dict[int, list[int]] = defaultdict(list)
     members = list(enumerate(grp.members))
 
-    def deficit(a: int) -> float:
-        return agents[a].min_hours - sum(catalog.paid[x] for x in mine[a]) / 60.0
+    def deficit(a: int, s: int) -> float:
+        d = int(catalog.day[s])
+        return next(short for days, short in _shortfalls(agents[a], mine[a], catalog)
+                    if d in days)
 
     todo = sorted((s for s, k in counts.items() for _ in range(k)),
                   key=lambda s: (-catalog.paid[s], catalog.start_abs[s]))
     for s in todo:
-        ok = [(deficit(a), a) for mi, a in members
+        ok = [(deficit(a, s), a) for mi, a in members
               if grp.compat[mi, s] and _fits(agents[a], mine[a], s, catalog, rest)]
         if ok:
             mine[max(ok)[1]].append(int(s))
@@ -576,39 +613,48 @@ def top_up(grp: Group, shifts: dict[int, list[int]], catalog: ShiftCatalog,
            agents: list[Agent], rest: int) -> dict[int, list[int]]:
     """Add compatible shifts to agents below their minimum hours (hard rules kept).
 
-    Shortest sufficient shift first, so the minimum is met with little overtime.
+    Each 7-day block of the horizon on its own (the minimum is per week):
+    shortest sufficient shift first, so the minimum is met with little
+    overtime; where no further day fits, a shift is lengthened.
     """
     mine: dict[int, list[int]] = defaultdict(list, {a: list(v) for a, v in shifts.items()})
     for mi, a in enumerate(grp.members):
         ag = agents[a]
-        for _ in range(7 * 4):
-            need = ag.min_hours - sum(catalog.paid[x] for x in mine[a]) / 60.0
-            if need <= 1e-9:
-                break
-            cand = [int(s) for s in np.flatnonzero(grp.compat[mi])
-                    if _fits(ag, mine[a], int(s), catalog, rest)]
-            if not cand:
-                # no further day: lengthen a shift instead (same day, longer type)
-                best = None
-                for x in sorted(mine[a], key=lambda x: catalog.paid[x]):
-                    others = [y for y in mine[a] if y != x]
-                    same = np.flatnonzero(grp.compat[mi] & (catalog.day == catalog.day[x])
-                                          & (catalog.paid > catalog.paid[x]))
-                    for s in sorted(same, key=lambda s: (catalog.paid[s],
-                                                         abs(catalog.start_abs[s]
-                                                             - catalog.start_abs[x]))):
-                        if _fits(ag, others, int(s), catalog, rest):
-                            best = (x, int(s))
-                            break
-                    if best:
-                        break
-                if best is None:
+        for b, (days, _short) in enumerate(_shortfalls(ag, mine[a], catalog)):
+            inside = grp.compat[mi] & np.isin(catalog.day, list(days))
+            for _ in range(7 * 4):
+                need = _shortfalls(ag, mine[a], catalog)[b][1]
+                if need <= 1e-9:
                     break
-                mine[a].remove(best[0])
-                mine[a].append(best[1])
-                continue
-            enough = [s for s in cand if catalog.paid[s] / 60.0 >= need - 1e-9]
-            pick = min(enough, key=lambda s: (catalog.paid[s], catalog.start_abs[s])) if enough \
-                else max(cand, key=lambda s: (catalog.paid[s], -catalog.start_abs[s]))
-            mine[a].append(pick)
+                cand = [int(s) for s in np.flatnonzero(inside)
+                        if _fits(ag, mine[a], int(s), catalog, rest)]
+                if cand:
+                    enough = [s for s in cand if catalog.paid[s] / 60.0 >= need - 1e-9]
+                    pick = (min(enough, key=lambda s: (catalog.paid[s], catalog.start_abs[s]))
+                            if enough else
+                            max(cand, key=lambda s: (catalog.paid[s], -catalog.start_abs[s])))
+                    mine[a].append(pick)
+                    continue
+                # no further day: lengthen a shift of the block (same day, longer type)
+                longer = _longer_shift(ag, mine[a], inside, days, catalog, rest)
+                if longer is None:
+                    break
+                mine[a].remove(longer[0])
+                mine[a].append(longer[1])
     return {a: v for a, v in mine.items() if v}
+
+
+def _longer_shift(ag: Agent, mine: list[int], allowed: np.ndarray, days: set[int],
+                  catalog: ShiftCatalog, rest: int) -> tuple[int, int] | None:
+    """A shift of ``mine`` on one of ``days`` and a longer ``allowed`` type that fits
+    instead (shortest first)."""
+    for x in sorted((x for x in mine if int(catalog.day[x]) in days),
+                    key=lambda x: catalog.paid[x]):
+        others = [y for y in mine if y != x]
+        same = np.flatnonzero(allowed & (catalog.day == catalog.day[x])
+                              & (catalog.paid > catalog.paid[x]))
+        for s in sorted(same, key=lambda s: (catalog.paid[s],
+                                             abs(catalog.start_abs[s] - catalog.start_abs[x]))):
+            if _fits(ag, others, int(s), catalog, rest):
+                return x, int(s)
+    return None

@@ -49,6 +49,7 @@ from wfm.scheduling.assign import (
     PREFERRED_START_TOLERANCE_MINUTES,
     GroupAssignment,
     assign_group,
+    reach_per_block,
     split_channels,
 )
 from wfm.scheduling.evaluate import evaluate_coverage
@@ -309,16 +310,11 @@ def _fit_minimum_hours(agents: list[Agent], catalog: ShiftCatalog, groups: list[
     for grp in groups:
         for mi, a in enumerate(grp.members):
             ag = agents[a]
-            mine = np.flatnonzero(grp.compat[mi])
-            best: dict[int, float] = {}
-            for s in mine:
-                d = int(catalog.day[s])
-                best[d] = max(best.get(d, 0.0), catalog.paid[s] / 60.0)
-            reach = min(ag.max_hours, sum(sorted(best.values(), reverse=True)[:ag.max_days]))
-            need = ag.min_hours * min(1.0, len(catalog.days) / 7.0)
-            if need > reach + 1e-9:
-                notes.append(f"{ag.agent_id} (min {ag.min_hours:g} h, at most {reach:g} h "
-                             f"possible)")
+            blocks = reach_per_block(ag, np.flatnonzero(grp.compat[mi]), catalog)
+            reach = min(min(r, ag.max_hours) / share for r, share in blocks)
+            if ag.min_hours > reach + 1e-9:
+                notes.append(f"{ag.agent_id} (min {ag.min_hours:g} h a week, at most "
+                             f"{reach:g} h possible)")
                 ag.min_hours = reach
     return notes
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 import highspy
 import numpy as np
@@ -39,7 +38,7 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
 from wfm.config import SchedulingWeights
-from wfm.scheduling.assign import preference_misses
+from wfm.scheduling.assign import preference_misses, valid_week
 from wfm.scheduling.evaluate import under_penalty
 from wfm.scheduling.model import (
     Demand,
@@ -84,31 +83,6 @@ class ImproveResult:
     seconds: float = 0.0
     stopped: str = ""
     history: list[tuple[float, float]] = field(default_factory=list)
-
-
-def valid_week(ag: Agent, shifts: list[int], catalog: ShiftCatalog, rest: int,
-               min_hours: bool = True) -> bool:
-    """Whether ``ag`` may work exactly ``shifts`` (skills and availability aside)."""
-    days = sorted(int(catalog.day[s]) for s in shifts)
-    if len(set(days)) != len(days):
-        return False
-    for bdays, share in week_blocks(len(catalog.days)):
-        inb = [s for s in shifts if int(catalog.day[s]) in bdays]
-        hours = sum(int(catalog.paid[s]) for s in inb) / 60.0
-        if hours > ag.max_hours + 1e-9 or len(inb) > ag.max_days:
-            return False
-        if min_hours and hours < ag.min_hours * share - 1e-9:
-            return False
-    run = best = 0
-    prev = None
-    for d in days:
-        run = run + 1 if prev is not None and d == prev + 1 else 1
-        best = max(best, run)
-        prev = d
-    if best > ag.max_consecutive:
-        return False
-    spans = sorted((int(catalog.start_abs[s]), int(catalog.end_abs[s])) for s in shifts)
-    return all(b[0] >= a[1] + rest for a, b in pairwise(spans))
 
 
 def _may_work(ag: Agent, week: list[int], catalog: ShiftCatalog, rest: int,

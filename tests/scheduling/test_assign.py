@@ -1,0 +1,101 @@
+"""Step 2's contract helpers on horizons longer than a week (per 7-day block)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_improve import _type
+from test_scheduling_solvers import MON, checked, fixed, requirements, roster, scenario
+from test_step1 import _inputs
+
+from wfm.scheduling import schedule
+from wfm.scheduling.assign import _fits, greedy_assign, top_up, valid_week
+from wfm.scheduling.core import _fit_minimum_hours
+
+
+def _two_weeks(min_hours=16.0, max_hours=40.0, max_days=5):
+    scen = scenario([fixed("06:00", [8.0], latest="09:00", step=180)])
+    req = requirements(scen, 14, {"voice": [(d, 9, 17, 1.0) for d in range(14)]})
+    ros = roster([{"agent_id": "a", "skills": "voice", "min_hours_week": min_hours,
+                   "max_hours_week": max_hours, "max_days_week": max_days,
+                   "max_consecutive_days": 6}])
+    agents, _demand, catalog, groups = _inputs(scen, req, ros, days=14)
+    return agents[0], catalog, groups[0]
+
+
+def _hours_per_block(catalog, shifts):
+    out = [0.0, 0.0]
+    for s in shifts:
+        out[int(catalog.day[s]) // 7] += catalog.paid[s] / 60.0
+    return out
+
+
+def test_fits_counts_the_weekly_maximum_per_week_of_the_horizon():
+    ag, catalog, _grp = _two_weeks(max_hours=24.0, max_days=3)
+    week1 = [_type(catalog, d, "09:00", 8.0) for d in (0, 2, 4)]           # 24 h, 3 days
+    # the first week is full, the second is not: a shift there fits
+    assert _fits(ag, week1, _type(catalog, 8, "09:00", 8.0), catalog, 11 * 60)
+    assert not _fits(ag, week1, _type(catalog, 6, "09:00", 8.0), catalog, 11 * 60)
+    # and consecutive days still run across the weeks: Sunday after a full Mon-Sat
+    ag.max_hours, ag.max_days, ag.max_consecutive = 60.0, 7, 6
+    six = [_type(catalog, d, "09:00", 8.0) for d in range(1, 7)]
+    assert not _fits(ag, six, _type(catalog, 7, "09:00", 8.0), catalog, 11 * 60)
+    assert _fits(ag, six, _type(catalog, 8, "09:00", 8.0), catalog, 11 * 60)
+
+
+def test_top_up_reaches_the_minimum_in_every_week():
+    ag, catalog, grp = _two_weeks(min_hours=16.0)
+    # 32 h in the first week, nothing in the second: over the horizon the
+    # agent works twice the weekly minimum, but the second week has none
+    start = {0: [_type(catalog, d, "09:00", 8.0) for d in range(4)]}
+    out = top_up(grp, start, catalog, [ag], 11 * 60)[0]
+    assert _hours_per_block(catalog, out) == [32.0, 16.0]
+    assert valid_week(ag, out, catalog, 11 * 60)
+    # from nothing: each week gets its own minimum
+    out = top_up(grp, {}, catalog, [ag], 11 * 60)[0]
+    assert _hours_per_block(catalog, out) == [16.0, 16.0]
+
+
+def test_greedy_assign_keeps_the_maximum_per_week_not_per_horizon():
+    ag, catalog, grp = _two_weeks(min_hours=0.0, max_hours=16.0, max_days=2)
+    counts = {_type(catalog, d, "09:00", 8.0): 1 for d in (0, 2, 4, 8, 10)}
+    out = greedy_assign(grp, counts, catalog, [ag], 11 * 60)[0]
+    # two shifts a week (16 h), not two over the fortnight
+    assert _hours_per_block(catalog, out) == [16.0, 16.0]
+    assert valid_week(ag, out, catalog, 11 * 60)
+
+
+def test_minimum_hours_out_of_reach_in_one_week_are_lowered_to_that_week():
+    ag, catalog, grp = _two_weeks(min_hours=32.0)
+    # unavailable for all but two days of the second week: 16 h possible there
+    grp.compat[0, np.isin(catalog.day, [7, 8, 9, 10, 11])] = False
+    notes = _fit_minimum_hours([ag], catalog, [grp])
+    assert len(notes) == 1 and "at most 16 h" in notes[0]
+    assert ag.min_hours == pytest.approx(16.0)
+
+
+def test_short_horizon_lowers_the_weekly_minimum_pro_rata():
+    # 2 days of one 8-hour shift each: 16 h possible, 2/7 of a week; a weekly
+    # minimum of 70 h asks for 20 h there, so it becomes 16 / (2/7) = 56 h
+    scen = scenario([fixed("09:00", [8.0])])
+    req = requirements(scen, 2, {"voice": [(0, 9, 17, 1.0)]})
+    ros = roster([{"agent_id": "a", "skills": "voice", "min_hours_week": 70.0,
+                   "max_hours_week": 80.0, "max_days_week": 7}])
+    agents, _demand, catalog, groups = _inputs(scen, req, ros, days=2)
+    _fit_minimum_hours(agents, catalog, groups)
+    assert agents[0].min_hours == pytest.approx(56.0)
+
+
+def test_two_week_schedule_keeps_every_weekly_contract():
+    scen = scenario([fixed("06:00", [8.0], latest="09:00", step=180)])
+    req = requirements(scen, 14, {"voice": [(d, 9, 17, 1.0) for d in range(7)]})
+    ros = roster([{"agent_id": f"a{i}", "skills": "voice", "min_hours_week": 16.0,
+                   "max_hours_week": 24.0, "max_days_week": 3} for i in range(3)])
+    res = schedule(req, scen, ros, time_limit=60, gap=1e-6)
+    checked(res, ros, scen, days=14)
+    dates = pd.to_datetime(res.shifts["date"]).dt.date
+    week2 = res.shifts[dates >= MON + dt.timedelta(days=7)]
+    assert len(week2) >= 6            # 3 agents x 16 h in the week without demand
