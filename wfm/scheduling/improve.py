@@ -85,6 +85,44 @@ class ImproveResult:
     history: list[tuple[float, float]] = field(default_factory=list)
 
 
+def pair_matrix(cat: ShiftCatalog) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
+    """Every (shift type, break option) pair as a row of a sparse presence matrix.
+
+    Returns ``(N, pair_type, pair_opt, first)``: ``N[p, t]`` is the share of
+    interval ``t`` worked (on shift, not on break) by pair ``p``, and the
+    pairs of shift type ``s`` are rows ``first[s]`` to ``first[s + 1] - 1``.
+    """
+    pairs: list[tuple[int, int]] = []
+    first = np.zeros(cat.n_types + 1, dtype=np.int64)
+    data, rows_i, cols_i = [], [], []
+    for s in range(cat.n_types):
+        first[s] = len(pairs)
+        for j in range(len(cat.pool_breaks[int(cat.pool[s])])):
+            idx, sh = net_presence(cat, s, j)
+            rows_i.extend([len(pairs)] * idx.size)
+            cols_i.extend(idx.tolist())
+            data.extend(sh.tolist())
+            pairs.append((s, j))
+    first[cat.n_types] = len(pairs)
+    N = sp.csr_matrix((data, (rows_i, cols_i)), shape=(len(pairs), cat.n_intervals))
+    pair_type = np.array([p[0] for p in pairs], dtype=np.int64)
+    pair_opt = np.array([p[1] for p in pairs], dtype=np.int64)
+    return N, pair_type, pair_opt, first
+
+
+def shift_cost_function(agents: list[Agent], cat: ShiftCatalog, weights: SchedulingWeights
+                        ) -> Callable[[int, int], float]:
+    """``cost(a, s)``: labour and unmet preferences of agent ``a`` working shift type ``s``."""
+    cost_f = agent_cost_factor(agents)
+
+    def shift_cost(a: int, s: int) -> float:
+        miss, _ = preference_misses(agents[a], cat, s)
+        return (weights.labour_cost * float(cost_f[a]) * cat.paid[s] / 60.0
+                + weights.preference * miss)
+
+    return shift_cost
+
+
 def _may_work(ag: Agent, week: list[int], catalog: ShiftCatalog, rest: int,
               paid_now: float | None) -> bool:
     """Whether a move may leave ``ag`` working ``week``.
@@ -475,39 +513,19 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     rest = round(min_rest_hours * 60)
     cat = catalog
     G, T = len(groups), cat.n_intervals
-    cost_f = agent_cost_factor(agents)
     group_of = {a: g for g, grp in enumerate(groups) for a in grp.members}
     row_of = {a: mi for grp in groups for mi, a in enumerate(grp.members)}
     shifts = {a: list(ss) for a, ss in shifts.items() if ss}
     options = {(a, s): options[(a, s)] for a, ss in shifts.items() for s in ss}
 
-    # every (shift type, break option) as a row of a sparse presence matrix
-    pairs: list[tuple[int, int]] = []
-    first = np.zeros(cat.n_types + 1, dtype=np.int64)
-    data, rows_i, cols_i = [], [], []
-    for s in range(cat.n_types):
-        first[s] = len(pairs)
-        for j in range(len(cat.pool_breaks[int(cat.pool[s])])):
-            idx, sh = net_presence(cat, s, j)
-            rows_i.extend([len(pairs)] * idx.size)
-            cols_i.extend(idx.tolist())
-            data.extend(sh.tolist())
-            pairs.append((s, j))
-    first[cat.n_types] = len(pairs)
-    N = sp.csr_matrix((data, (rows_i, cols_i)), shape=(len(pairs), T))
-    pair_type = np.array([p[0] for p in pairs], dtype=np.int64)
-    pair_opt = np.array([p[1] for p in pairs], dtype=np.int64)
+    N, pair_type, pair_opt, first = pair_matrix(cat)
+    shift_cost = shift_cost_function(agents, cat, weights)
 
     def pair_of(s: int, j: int) -> int:
         return int(first[s] + j)
 
     def pair_cost_of(a: int, p: int) -> float:
         return shift_cost(a, int(pair_type[p]))
-
-    def shift_cost(a: int, s: int) -> float:
-        miss, _ = preference_misses(agents[a], cat, s)
-        return (weights.labour_cost * float(cost_f[a]) * cat.paid[s] / 60.0
-                + weights.preference * miss)
 
     def present_of(shifts: dict[int, list[int]], options: dict) -> np.ndarray:
         present = np.zeros((G, T))

@@ -1,0 +1,319 @@
+"""The tightest bound we compute: column generation over agents' weeks.
+
+A schedule is one week (a set of shifts with break options, see
+:func:`cheapest_week`) per named agent. Its objective is the coverage LP of
+the local search (:class:`wfm.scheduling.improve._CoverageLP`: under- and
+over-coverage, backlog) for the heads its weeks put in each interval, plus
+each agent's labour and unmet preferences. The *master* LP relaxes the choice
+of week to a convex combination of the weeks generated so far, one
+combination per agent. The best week of each agent for the master's duals
+is found exactly (every shift type of every day, by dynamic programming),
+and Lagrangian duality gives a lower bound at every iteration::
+
+    bound = master LP + sum over agents of min(0, reduced cost of its best week)
+
+At convergence (no week with a negative reduced cost) the bound is the
+master LP: the optimum over the convex hull of each agent's valid weeks, at
+least as tight as the per-agent LP of :mod:`wfm.scheduling.reference`, in
+which the hours, days, consecutive-days and rest rules only hold fractionally.
+
+Like the per-agent LP it is too slow for the scheduler's time limits (150
+agents and a week: about 25 minutes on 2 cores); the benchmark reports it to
+state how far its schedules are from optimal.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pandas as pd
+
+from wfm.config import Scenario, SchedulingWeights
+from wfm.scheduling.core import prepare_inputs
+from wfm.scheduling.improve import (
+    CoverageLPError,
+    _CoverageLP,
+    pair_matrix,
+    shift_cost_function,
+)
+from wfm.scheduling.model import Demand, Group
+from wfm.scheduling.roster import Agent, week_blocks
+from wfm.scheduling.templates import ShiftCatalog
+
+#: The bound is converged when it is within this share of the master LP.
+TOLERANCE = 1e-4
+
+
+@dataclass
+class ColumnBound:
+    """Outcome of :func:`column_bound`.
+
+    Attributes
+    ----------
+    bound : float
+        Lower bound on the objective of every schedule that keeps every
+        contract rule (the best Lagrangian bound of the iterations).
+    master_lp : float
+        Last master LP value (an upper limit of what the bound can reach).
+    converged : bool
+        Whether the bound reached the master LP within ``tolerance``.
+    iterations, weeks : int
+        Pricing rounds, and the weeks in the master at the end.
+    seconds : float
+        Wall-clock time [s].
+    history : list of (seconds, master LP, bound)
+    """
+
+    bound: float
+    master_lp: float
+    converged: bool
+    iterations: int
+    weeks: int
+    seconds: float
+    history: list[tuple[float, float, float]] = field(default_factory=list)
+
+
+def column_bound(requirements: pd.DataFrame, scenario: Scenario,
+                 roster: pd.DataFrame | None = None, *, time_limit: float | None = None,
+                 tolerance: float = TOLERANCE, threads: int | None = None,
+                 progress: Callable[[str], None] | None = None) -> ColumnBound:
+    """Lower bound of a scheduling run by column generation (see the module docstring).
+
+    Stops at convergence or at ``time_limit`` seconds; the bound is valid
+    at every iteration, only weaker before convergence.
+
+    Examples
+    --------
+    >>> cb = column_bound(requirements, scenario, roster)  # doctest: +SKIP
+    >>> cb.converged, round(cb.bound, 1)  # doctest: +SKIP
+    (True, 2821.9)
+    """
+    agents, demand, catalog, groups, _low = prepare_inputs(requirements, scenario, roster)
+    return bound_by_columns(demand, catalog, groups, agents, scenario.weights,
+                            scenario.agents.min_rest_hours, time_limit=time_limit,
+                            tolerance=tolerance, threads=threads, progress=progress)
+
+
+def bound_by_columns(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
+                     agents: list[Agent], weights: SchedulingWeights, min_rest_hours: float,
+                     *, time_limit: float | None = None, tolerance: float = TOLERANCE,
+                     threads: int | None = None,
+                     progress: Callable[[str], None] | None = None) -> ColumnBound:
+    """:func:`column_bound` on prepared inputs (:func:`~wfm.scheduling.core.prepare_inputs`)."""
+    say = progress or (lambda _m: None)
+    t0 = time.perf_counter()
+    cat = catalog
+    rest = round(min_rest_hours * 60)
+    N, _pair_type, _pair_opt, first = pair_matrix(cat)
+    shift_cost = shift_cost_function(agents, cat, weights)
+    G, T = len(groups), cat.n_intervals
+    members = [(g, mi, a) for g, grp in enumerate(groups) for mi, a in enumerate(grp.members)]
+
+    # the master: the coverage LP with heads present = sum of the members' weeks
+    lp = _CoverageLP(demand, cat, groups, np.zeros((G, T)), weights, threads)
+    h = lp.h
+    ok = lp.row >= 0
+    n_rows = h.getNumRow()
+    conv_row = {a: n_rows + i for i, (_g, _mi, a) in enumerate(members)}
+    h.addRows(len(members), np.ones(len(members)), np.ones(len(members)), 0,
+              np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+    seen: set[tuple[int, tuple[tuple[int, int], ...]]] = set()
+
+    def add_weeks(new: list[tuple[int, int, float, list[tuple[int, int]]]]) -> int:
+        starts, idx, val, cost = [], [], [], []
+        for g, a, c, week in new:
+            key = (a, tuple(sorted(week)))
+            if key in seen:
+                continue
+            seen.add(key)
+            v = np.zeros(T)
+            for s, j in week:
+                r = N.getrow(int(first[s] + j))
+                v[r.indices] += r.data
+            nz = np.flatnonzero(v > 1e-12)
+            rows = lp.row[g, nz]
+            if (rows < 0).any():
+                raise RuntimeError("internal: a week reaches an interval outside its group's rows")
+            starts.append(len(idx))
+            idx.extend([*rows.tolist(), conv_row[a]])
+            val.extend([*(-v[nz]).tolist(), 1.0])
+            cost.append(c)
+        if cost:
+            h.addCols(len(cost), np.array(cost), np.zeros(len(cost)),
+                      np.full(len(cost), np.inf), len(idx), np.array(starts, dtype=np.int32),
+                      np.array(idx, dtype=np.int32), np.array(val))
+        return len(cost)
+
+    types, own_cost, floors = {}, {}, {}
+    for g, mi, a in members:
+        ag = agents[a]
+        types[a] = np.flatnonzero(groups[g].compat[mi]) if groups[g].compat is not None \
+            else np.zeros(0, dtype=np.int64)
+        own_cost[a] = np.array([shift_cost(a, int(s)) for s in types[a]])
+        floors[a] = [ag.min_hours * share * 60.0 for _days, share in week_blocks(len(cat.days))]
+
+    def price(duals: np.ndarray | None) -> list[tuple[int, int, float, list[tuple[int, int]]]]:
+        """Each agent's cheapest week (cost with the duals, own cost, week)."""
+        if duals is not None:
+            val = np.asarray(N @ duals.T)                       # (pairs, G)
+            best_opt = np.minimum.reduceat(val, first[:-1], axis=0)   # (types, G)
+        out = []
+        for g, _mi, a in members:
+            tc = own_cost[a].copy()
+            if duals is not None:
+                tc += best_opt[types[a], g]
+            best = cheapest_week(tc, types[a], agents[a], cat, rest, floors[a])
+            if best is None:
+                # no week keeps every rule (rest or consecutive days with the
+                # minimum hours): relax the minimum, the bound stays valid
+                floors[a] = [0.0] * len(floors[a])
+                best = cheapest_week(tc, types[a], agents[a], cat, rest, floors[a])
+            # the break option of each shift: the one the duals like best
+            week = [(s, 0 if duals is None else int(np.argmin(val[first[s]:first[s + 1], g])))
+                    for s in best[1]]
+            own = float(sum(shift_cost(a, s) for s, _j in week))
+            out.append((g, a, best[0], own, week))
+        return out
+
+    add_weeks([(g, a, own, week) for g, a, _c, own, week in price(None)])
+    h.setOptionValue("simplex_strategy", 4)          # primal simplex: warm after new columns
+    history: list[tuple[float, float, float]] = []
+    best_bound = -np.inf
+    master = np.inf
+    iterations = 0
+    converged = False
+    while True:
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise CoverageLPError(h.modelStatusToString(h.getModelStatus()))
+        master = float(h.getInfo().objective_function_value)
+        rd = np.asarray(h.getSolution().row_dual)
+        duals = np.zeros((G, T))
+        duals[ok] = rd[lp.row[ok]]
+        priced = price(duals)
+        iterations += 1
+        reduced = [(c - rd[conv_row[a]], g, a, own, week) for g, a, c, own, week in priced]
+        bound = master + sum(min(0.0, r[0]) for r in reduced)
+        best_bound = max(best_bound, bound)
+        elapsed = time.perf_counter() - t0
+        history.append((elapsed, master, bound))
+        say(f"column bound: iteration {iterations}, master LP {master:,.1f}, bound "
+            f"{best_bound:,.1f} ({elapsed:.0f} s)")
+        if master - best_bound <= tolerance * max(abs(master), 1.0):
+            converged = True
+            break
+        if time_limit is not None and elapsed >= time_limit:
+            break
+        added = add_weeks([(g, a, own, week) for r, g, a, own, week in reduced if r < -1e-9])
+        if not added:
+            # every priced week is in the master already: the duals are optimal
+            converged = True
+            best_bound = max(best_bound, master)
+            break
+    return ColumnBound(bound=float(best_bound), master_lp=master, converged=converged,
+                       iterations=iterations, weeks=len(seen),
+                       seconds=time.perf_counter() - t0, history=history)
+
+
+def cheapest_week(cost: np.ndarray, types: np.ndarray, ag: Agent, cat: ShiftCatalog,
+                  rest: int, block_min: list[float]) -> tuple[float, list[int]] | None:
+    """The cheapest week of ``ag`` over the shift types ``types`` (exact).
+
+    ``cost[i]`` is the cost of working ``types[i]``; ``block_min[b]`` the
+    least paid minutes in week block ``b`` (:func:`week_blocks`). Every other
+    rule of :func:`~wfm.scheduling.assign.valid_week` holds: one shift a day,
+    at most ``max_hours`` and ``max_days`` per block, ``max_consecutive``
+    days in a row, ``rest`` minutes between shifts. Dynamic programming over
+    the days with the state (paid time in the block, days worked in it, run
+    of consecutive days, the shift of the day before); the rest rule is a
+    threshold on the previous shift's end, so each day's shifts are ordered
+    by end and the cheapest allowed predecessor is a running minimum.
+    Returns ``(cost, shift types)`` or None when no week keeps the rules.
+    """
+    paid = cat.paid[types].astype(np.int64)
+    unit = int(np.gcd.reduce(np.concatenate([paid[paid > 0], [60]])))
+    h_max = int(np.floor(ag.max_hours * 60.0 / unit + 1e-9))
+    nd_n = ag.max_days + 1
+    n_days = len(cat.days)
+    run_n = min(ag.max_consecutive, n_days) + 1
+    blocks = week_blocks(n_days)
+    closes = {bdays[-1]: b for b, (bdays, _share) in enumerate(blocks)}
+    inf = np.inf
+    day_of = cat.day[types]
+    start = cat.start_abs[types].astype(np.int64)
+    end = cat.end_abs[types].astype(np.int64)
+    never = -(10 ** 12)
+    # costs (paid units, days, run, k): k = 0 no shift that day, k > 0 the
+    # day's k-th shift by end
+    layer = np.full((h_max + 1, nd_n, run_n, 1), inf)
+    layer[0, 0, 0, 0] = 0.0
+    ends = np.array([never], dtype=np.int64)
+    raws, closed, opts_of = [], [], []
+    for d in range(n_days):
+        on = np.flatnonzero(day_of == d)
+        on = on[np.argsort(end[on], kind="stable")]
+        opts_of.append(on)
+        new = np.full((h_max + 1, nd_n, run_n, on.size + 1), inf)
+        new[:, :, 0, 0] = layer.min(axis=(2, 3))
+        if on.size:
+            pm = np.minimum.accumulate(layer, axis=3)
+            last = np.searchsorted(ends, start[on] - rest, side="right") - 1
+            for i, k in enumerate(on):
+                p = int(paid[k]) // unit
+                if p > h_max or last[i] < 0:
+                    continue
+                new[p:, 1:, 1:, i + 1] = pm[:h_max + 1 - p, :-1, :-1, last[i]] + cost[k]
+        raws.append(new)
+        if d in closes:
+            # the block ends: keep its minimum, start the next from zero
+            floor = int(np.ceil((block_min[closes[d]] - 1e-6) / unit))
+            shut = np.full_like(new, inf)
+            if floor <= h_max:
+                shut[0, 0] = new[max(floor, 0):].min(axis=(0, 1))
+            new = shut
+        closed.append(new)
+        layer = new
+        ends = np.concatenate([[never], end[on]])
+    best = float(layer.min())
+    if not np.isfinite(best):
+        return None
+    # back through the days
+    week = []
+    d = n_days - 1
+    run_k = np.unravel_index(int(np.argmin(layer[0, 0])), layer.shape[2:])
+    state = _open_block(raws[d], block_min[closes[d]], unit, run_k)
+    while True:
+        h, nd, r, k = state
+        if k > 0:
+            s = opts_of[d][k - 1]
+            week.append(int(types[s]))
+            h, nd, r = h - int(paid[s]) // unit, nd - 1, r - 1
+            if d == 0:
+                break
+            prev_ends = np.concatenate([[never], end[opts_of[d - 1]]])
+            lim = int(np.searchsorted(prev_ends, start[s] - rest, side="right"))
+            prev = (h, nd, r, int(np.argmin(closed[d - 1][h, nd, r, :lim])))
+        else:
+            if d == 0:
+                break
+            sub = closed[d - 1][h, nd]
+            rr, kk = np.unravel_index(int(np.argmin(sub)), sub.shape)
+            prev = (h, nd, int(rr), int(kk))
+        d -= 1
+        if d in closes:
+            prev = _open_block(raws[d], block_min[closes[d]], unit, prev[2:])
+        state = prev
+    return best, sorted(week)
+
+
+def _open_block(raw: np.ndarray, minimum: float, unit: int, run_k: tuple
+                ) -> tuple[int, int, int, int]:
+    """The (paid, days) a closed block came from: the cheapest allowed for ``run_k``."""
+    floor = max(int(np.ceil((minimum - 1e-6) / unit)), 0)
+    sub = raw[floor:, :, int(run_k[0]), int(run_k[1])]
+    hh, nd = np.unravel_index(int(np.argmin(sub)), sub.shape)
+    return (int(hh) + floor, int(nd), int(run_k[0]), int(run_k[1]))
