@@ -191,6 +191,52 @@ def test_one_solver_thread_keeps_the_scheduler_on_one_core(monkeypatch):
     assert workers == [2]   # two skill groups, two threads
 
 
+def _slow_lp(built):
+    """A random covering LP whose interior-point solve takes seconds (~4 s here)."""
+    rng = np.random.default_rng(0)
+    n, m = 20000, 8000
+    prob = pulp.LpProblem("cover", pulp.LpMinimize)
+    xs = [pulp.LpVariable(f"x{i}", 0) for i in range(n)]
+    prob += pulp.lpSum(float(c) * x for c, x in zip(rng.random(n), xs))
+    for j in range(m):
+        prob += pulp.lpSum(xs[i] for i in rng.choice(n, 40, replace=False)) \
+            >= float(rng.random() * 10), f"r{j}"
+    built.set()
+    return prob
+
+
+def test_cancelled_bound_lp_stops_at_its_next_iteration():
+    import threading
+
+    built = threading.Event()
+    bg = core._BackgroundLP(lambda: _slow_lp(built), time_limit=None)
+    assert built.wait(60)
+    bg.cancel()
+    assert not bg._thread.is_alive()
+    # interrupted (reported like a time limit), not solved to the end
+    assert bg.error is None and bg.report.status == "time_limit"
+
+
+def test_failing_schedule_stops_the_bound_lp(monkeypatch):
+    scen, req, ros = _medium()
+    monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
+    cancelled = []
+
+    class Spy(core._BackgroundLP):
+        def cancel(self):
+            cancelled.append(self)
+            super().cancel()
+
+    def broken(*args, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(core, "_BackgroundLP", Spy)
+    monkeypatch.setattr(core, "round_by_mip", broken)
+    with pytest.raises(KeyboardInterrupt):
+        schedule(req, scen, ros, time_limit=60)
+    assert len(cancelled) == 1 and not cancelled[0]._thread.is_alive()
+
+
 def test_repair_start_lowers_the_counts_that_break_a_row():
     # two shift types whose LP values (0.6, 0.7) both round up to 1, but one
     # agent works at most one of them and at most 8 paid hours; the row with

@@ -383,20 +383,29 @@ class _BackgroundLP:
         self._build = build
         self._limit = time_limit
         self._t0 = time.perf_counter()
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wfm-bound-lp", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
             prob = self._build()
+            if self._stop.is_set():
+                return
             limit = None if self._limit is None else \
                 max(0.5, self._limit - (time.perf_counter() - self._t0))
             # one thread: the main thread's solves use the other cores
             self.report = solve(prob, "highs", time_limit=limit, mip=False, threads=1,
-                                options=LP_OPTIONS)
+                                options=LP_OPTIONS, stop=self._stop)
         except BaseException as err:  # noqa: BLE001 - handed to the main thread
             self.error = err
-        self.seconds = time.perf_counter() - self._t0
+        finally:
+            self.seconds = time.perf_counter() - self._t0
+
+    def cancel(self) -> None:
+        """Stop the solve (at its next interior-point iteration) and wait for the thread."""
+        self._stop.set()
+        self._thread.join()
 
     def wait(self) -> None:
         """Wait for the solve to end."""
@@ -454,6 +463,23 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     >>> res.status, round(res.gap, 3)  # doctest: +SKIP
     ('optimal', 0.004)
     """
+    started: list[_BackgroundLP] = []
+    try:
+        return _schedule(requirements, scenario, roster, time_limit=time_limit, gap=gap,
+                         solver=solver, progress=progress, threads=threads, started=started)
+    except BaseException:
+        # an error or an interrupt (Ctrl-C in a notebook) must not leave the
+        # bound's LP running on a core until its time limit
+        for bg in started:
+            bg.cancel()
+        raise
+
+
+def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFrame | None,
+              *, time_limit: float | None, gap: float | None, solver: str | None,
+              progress: Callable[[str], None] | None, threads: int | None,
+              started: list[_BackgroundLP]) -> ScheduleResult:
+    """:func:`schedule`; the bound's LP thread, once started, is put in ``started``."""
     say = progress or (lambda _m: None)
     cfg = scenario.solver
     time_limit = cfg.time_limit_seconds if time_limit is None else float(time_limit)
@@ -521,6 +547,7 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
         background = _BackgroundLP(
             lambda: build_model(demand, catalog, groups, agents, weights, rest_h),
             time_limit=clock.until(BOUND_LP_DEADLINE))
+        started.append(background)
         if threads == 1:
             # one core asked for: the bound's LP first, on its own
             background.wait()

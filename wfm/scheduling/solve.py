@@ -124,11 +124,22 @@ class _HiGHSWithStart(pulp.HiGHS):
     by solving for the rest, and ignores it if it is infeasible.
     """
 
-    def __init__(self, start: dict[pulp.LpVariable, float], **kwargs):
+    def __init__(self, start: dict[pulp.LpVariable, float],
+                 stop: threading.Event | None = None, **kwargs):
         super().__init__(**kwargs)
         self.start = start
+        self.stop = stop
 
     def callSolver(self, lp):
+        if self.stop is not None:
+            # checked at each interior-point iteration only: a callback takes
+            # the GIL, which a simplex iteration's check would do thousands
+            # of times while the calling thread's neighbours run Python
+            def interrupt(event, stop=self.stop):
+                if stop.is_set():
+                    event.data_in.user_interrupt = True
+
+            lp.solverModel.cbIpmInterrupt.subscribe(interrupt)
         pairs = [(v.index, float(x)) for v, x in self.start.items()
                  if getattr(v, "index", None) is not None]
         if pairs:
@@ -158,14 +169,15 @@ def _match_highs_threads(threads: int | None) -> None:
 
 def _solve_highs(problem: pulp.LpProblem, time_limit: float | None, gap: float | None,
                  msg: bool, threads: int | None, mip: bool, options: dict | None,
-                 start: dict | None = None) -> SolveReport:
+                 start: dict | None = None, stop: threading.Event | None = None
+                 ) -> SolveReport:
     import highspy
 
     _match_highs_threads(threads)
     kwargs = dict(options or {})
     if not mip:
         kwargs["mip"] = False
-    solver = _HiGHSWithStart(start or {}, msg=msg, timeLimit=time_limit, gapRel=gap,
+    solver = _HiGHSWithStart(start or {}, stop, msg=msg, timeLimit=time_limit, gapRel=gap,
                              threads=threads, **kwargs)
     t = time.perf_counter()
     problem.solve(solver)
@@ -286,7 +298,8 @@ def _solve_cbc(problem: pulp.LpProblem, time_limit: float | None, gap: float | N
 def solve(problem: pulp.LpProblem, solver: str = "highs", time_limit: float | None = None,
           gap: float | None = None, msg: bool = False, threads: int | None = None,
           mip: bool = True, options: dict | None = None,
-          start: dict[pulp.LpVariable, float] | None = None) -> SolveReport:
+          start: dict[pulp.LpVariable, float] | None = None,
+          stop: threading.Event | None = None) -> SolveReport:
     """Solve ``problem`` in place and report the outcome.
 
     Parameters
@@ -314,6 +327,9 @@ def solve(problem: pulp.LpProblem, solver: str = "highs", time_limit: float | No
         a partial start; CBC reads the integer variables' values (missing
         ones as 0) and solves for the continuous ones. Both ignore an
         infeasible start.
+    stop : threading.Event, optional
+        HiGHS's interior-point method stops (status ``time_limit``) at its
+        next iteration once the event is set; for a solve in another thread.
 
     Returns
     -------
@@ -328,5 +344,5 @@ def solve(problem: pulp.LpProblem, solver: str = "highs", time_limit: float | No
     if time_limit is not None:
         time_limit = max(0.1, float(time_limit))
     if name == "highs":
-        return _solve_highs(problem, time_limit, gap, msg, threads, mip, options, start)
+        return _solve_highs(problem, time_limit, gap, msg, threads, mip, options, start, stop)
     return _solve_cbc(problem, time_limit, gap, msg, threads, mip, options, start)
