@@ -210,9 +210,8 @@ def bound_by_columns(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             break
         added = add_weeks([(g, a, own, week) for r, g, a, own, week in reduced if r < -1e-9])
         if not added:
-            # every priced week is in the master already: the duals are optimal
-            converged = True
-            best_bound = max(best_bound, master)
+            # the weeks priced negative are in the master already (within the
+            # LP's tolerances): no further progress
             break
     return ColumnBound(bound=float(best_bound), master_lp=master, converged=converged,
                        iterations=iterations, weeks=len(seen),
