@@ -403,7 +403,10 @@ class _BackgroundLP:
             self.seconds = time.perf_counter() - self._t0
 
     def cancel(self) -> None:
-        """Stop the solve (at its next interior-point iteration) and wait for the thread."""
+        """Stop the solve (at its next interior-point iteration) and wait for the thread.
+
+        A model still being built is built first (seconds), then not solved.
+        """
         self._stop.set()
         self._thread.join()
 
