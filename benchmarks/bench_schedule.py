@@ -80,6 +80,18 @@ def run(n: int, solver: str, limit: float, load: float) -> dict:
     }
 
 
+def _every(seconds: float):
+    """A progress printer that prints at most once every ``seconds``."""
+    last = [-float("inf")]
+
+    def say(message: str) -> None:
+        if time.perf_counter() - last[0] >= seconds:
+            last[0] = time.perf_counter()
+            print(f"      {message}", flush=True)
+
+    return say
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[50, 150, 500])
@@ -111,7 +123,8 @@ def main() -> None:
         col = None
         if args.column_bound is not None:
             req, scen, roster, _start = instance(n, args.load)
-            cb = column_bound(req, scen, roster, time_limit=args.column_bound)
+            cb = column_bound(req, scen, roster, time_limit=args.column_bound,
+                              progress=_every(30.0))
             col = cb.bound
             print(f"{n:4d} agents: column-generation bound {cb.bound:10.1f} (master LP "
                   f"{cb.master_lp:.1f}, {'converged' if cb.converged else 'stopped'} after "

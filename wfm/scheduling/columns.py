@@ -83,8 +83,9 @@ def column_bound(requirements: pd.DataFrame, scenario: Scenario,
                  progress: Callable[[str], None] | None = None) -> ColumnBound:
     """Lower bound of a scheduling run by column generation (see the module docstring).
 
-    Stops at convergence or at ``time_limit`` seconds; the bound is valid
-    at every iteration, only weaker before convergence.
+    Stops at convergence or at the first iteration that ends after
+    ``time_limit`` seconds; the bound is valid at every iteration, only weaker
+    before convergence.
 
     Examples
     --------
