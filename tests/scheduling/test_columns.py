@@ -10,8 +10,13 @@ from test_scheduling_solvers import fixed, requirements, roster, scenario
 from test_step1 import _inputs
 
 from wfm.scheduling.assign import valid_week
-from wfm.scheduling.columns import bound_by_columns, cheapest_week
-from wfm.scheduling.improve import _CoverageLP, pair_matrix, shift_cost_function
+from wfm.scheduling.columns import bound_by_columns
+from wfm.scheduling.improve import (
+    _CoverageLP,
+    cheapest_week,
+    pair_matrix,
+    shift_cost_function,
+)
 from wfm.scheduling.reference import build_agent_model
 from wfm.scheduling.roster import week_blocks
 from wfm.scheduling.solve import solve
@@ -55,8 +60,9 @@ def test_cheapest_week_is_the_brute_force_optimum(days, contract, seed):
     got = cheapest_week(cost, types, ag, catalog, REST, floors)
     assert got is not None
     assert got[0] == pytest.approx(best[0], abs=1e-9)
-    assert valid_week(ag, got[1], catalog, REST)
-    assert sum(price[s] for s in got[1]) == pytest.approx(got[0], abs=1e-9)
+    week = [int(types[i]) for i in got[1]]
+    assert valid_week(ag, week, catalog, REST)
+    assert sum(price[s] for s in week) == pytest.approx(got[0], abs=1e-9)
 
 
 def test_cheapest_week_none_when_no_week_keeps_the_contract():

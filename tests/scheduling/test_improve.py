@@ -197,11 +197,12 @@ def test_breaks_placed_when_the_break_milp_finds_nothing(monkeypatch, failing, h
 
 
 def test_best_week_matches_enumerating_every_week():
-    # random day options on a 7-day catalog; the dynamic programme's week is
-    # the cheapest of all weeks that keep the contract, found by enumeration
+    # random day options (days off priced too) on a 7-day catalog; the
+    # dynamic programme's week is the cheapest of all weeks that keep the
+    # contract, found by enumeration
     import itertools
 
-    from wfm.scheduling.improve import _best_week
+    from wfm.scheduling.improve import cheapest_week
 
     scen = scenario([fixed("06:00", [4.0, 8.0], latest="14:00", step=120)])
     req = requirements(scen, 7, {"voice": [(d, 8, 16, 1.0) for d in range(7)]})
@@ -225,13 +226,16 @@ def test_best_week_matches_enumerating_every_week():
                 cost = sum(day_opts[d][k][0] for d, k in enumerate(choice))
                 if best is None or cost < best[0] - 1e-12:
                     best = (cost, list(choice))
-        got = _best_week(day_opts, ag, catalog, rest, [ag.min_hours * 60.0])
+        shifts = [o for opts in day_opts for o in opts[1:]]
+        got = cheapest_week(np.array([c for c, _s in shifts]),
+                            np.array([s for _c, s in shifts]), ag, catalog, rest,
+                            [ag.min_hours * 60.0], np.array([opts[0][0] for opts in day_opts]))
         if best is None:
             assert got is None
             continue
         assert got is not None
         assert got[0] == pytest.approx(best[0], abs=1e-9)
-        week = [day_opts[d][k][1] for d, k in enumerate(got[1]) if day_opts[d][k][1] >= 0]
+        week = [shifts[i][1] for i in got[1]]
         assert valid_week(ag, week, catalog, rest)
 
 

@@ -1,9 +1,10 @@
 """The tightest bound we compute: column generation over agents' weeks.
 
 A schedule is one week (a set of shifts with break options, see
-:func:`cheapest_week`) per named agent. Its objective is the coverage LP of
-the local search (:class:`wfm.scheduling.improve._CoverageLP`: under- and
-over-coverage, backlog) for the heads its weeks put in each interval, plus
+:func:`~wfm.scheduling.improve.cheapest_week`) per named agent. Its
+objective is the coverage LP of the local search
+(:class:`wfm.scheduling.improve._CoverageLP`: under- and over-coverage,
+backlog) for the heads its weeks put in each interval, plus
 each agent's labour and unmet preferences. The *master* LP relaxes the choice
 of week to a convex combination of the weeks generated so far, one
 combination per agent. The best week of each agent for the master's duals
@@ -37,6 +38,7 @@ from wfm.scheduling.core import prepare_inputs
 from wfm.scheduling.improve import (
     CoverageLPError,
     _CoverageLP,
+    cheapest_week,
     pair_matrix,
     shift_cost_function,
 )
@@ -175,7 +177,7 @@ def bound_by_columns(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 best = cheapest_week(tc, types[a], agents[a], cat, rest, floors[a])
             # the break option of each shift: the one the duals like best
             week = [(s, 0 if duals is None else int(np.argmin(val[first[s]:first[s + 1], g])))
-                    for s in best[1]]
+                    for s in map(int, types[a][best[1]])]
             own = float(sum(shift_cost(a, s) for s, _j in week))
             out.append((g, a, best[0], own, week))
         return out
@@ -217,103 +219,3 @@ def bound_by_columns(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     return ColumnBound(bound=float(best_bound), master_lp=master, converged=converged,
                        iterations=iterations, weeks=len(seen),
                        seconds=time.perf_counter() - t0, history=history)
-
-
-def cheapest_week(cost: np.ndarray, types: np.ndarray, ag: Agent, cat: ShiftCatalog,
-                  rest: int, block_min: list[float]) -> tuple[float, list[int]] | None:
-    """The cheapest week of ``ag`` over the shift types ``types`` (exact).
-
-    ``cost[i]`` is the cost of working ``types[i]``; ``block_min[b]`` the
-    least paid minutes in week block ``b`` (:func:`week_blocks`). Every other
-    rule of :func:`~wfm.scheduling.assign.valid_week` holds: one shift a day,
-    at most ``max_hours`` and ``max_days`` per block, ``max_consecutive``
-    days in a row, ``rest`` minutes between shifts. Dynamic programming over
-    the days with the state (paid time in the block, days worked in it, run
-    of consecutive days, the shift of the day before); the rest rule is a
-    threshold on the previous shift's end, so each day's shifts are ordered
-    by end and the cheapest allowed predecessor is a running minimum.
-    Returns ``(cost, shift types)`` or None when no week keeps the rules.
-    """
-    paid = cat.paid[types].astype(np.int64)
-    unit = int(np.gcd.reduce(np.concatenate([paid[paid > 0], [60]])))
-    h_max = int(np.floor(ag.max_hours * 60.0 / unit + 1e-9))
-    nd_n = ag.max_days + 1
-    n_days = len(cat.days)
-    run_n = min(ag.max_consecutive, n_days) + 1
-    blocks = week_blocks(n_days)
-    closes = {bdays[-1]: b for b, (bdays, _share) in enumerate(blocks)}
-    inf = np.inf
-    day_of = cat.day[types]
-    start = cat.start_abs[types].astype(np.int64)
-    end = cat.end_abs[types].astype(np.int64)
-    never = -(10 ** 12)
-    # costs (paid units, days, run, k): k = 0 no shift that day, k > 0 the
-    # day's k-th shift by end
-    layer = np.full((h_max + 1, nd_n, run_n, 1), inf)
-    layer[0, 0, 0, 0] = 0.0
-    ends = np.array([never], dtype=np.int64)
-    raws, closed, opts_of = [], [], []
-    for d in range(n_days):
-        on = np.flatnonzero(day_of == d)
-        on = on[np.argsort(end[on], kind="stable")]
-        opts_of.append(on)
-        new = np.full((h_max + 1, nd_n, run_n, on.size + 1), inf)
-        new[:, :, 0, 0] = layer.min(axis=(2, 3))
-        if on.size:
-            pm = np.minimum.accumulate(layer, axis=3)
-            last = np.searchsorted(ends, start[on] - rest, side="right") - 1
-            for i, k in enumerate(on):
-                p = int(paid[k]) // unit
-                if p > h_max or last[i] < 0:
-                    continue
-                new[p:, 1:, 1:, i + 1] = pm[:h_max + 1 - p, :-1, :-1, last[i]] + cost[k]
-        raws.append(new)
-        if d in closes:
-            # the block ends: keep its minimum, start the next from zero
-            floor = int(np.ceil((block_min[closes[d]] - 1e-6) / unit))
-            shut = np.full_like(new, inf)
-            if floor <= h_max:
-                shut[0, 0] = new[max(floor, 0):].min(axis=(0, 1))
-            new = shut
-        closed.append(new)
-        layer = new
-        ends = np.concatenate([[never], end[on]])
-    best = float(layer.min())
-    if not np.isfinite(best):
-        return None
-    # back through the days
-    week = []
-    d = n_days - 1
-    run_k = np.unravel_index(int(np.argmin(layer[0, 0])), layer.shape[2:])
-    state = _open_block(raws[d], block_min[closes[d]], unit, run_k)
-    while True:
-        h, nd, r, k = state
-        if k > 0:
-            s = opts_of[d][k - 1]
-            week.append(int(types[s]))
-            h, nd, r = h - int(paid[s]) // unit, nd - 1, r - 1
-            if d == 0:
-                break
-            prev_ends = np.concatenate([[never], end[opts_of[d - 1]]])
-            lim = int(np.searchsorted(prev_ends, start[s] - rest, side="right"))
-            prev = (h, nd, r, int(np.argmin(closed[d - 1][h, nd, r, :lim])))
-        else:
-            if d == 0:
-                break
-            sub = closed[d - 1][h, nd]
-            rr, kk = np.unravel_index(int(np.argmin(sub)), sub.shape)
-            prev = (h, nd, int(rr), int(kk))
-        d -= 1
-        if d in closes:
-            prev = _open_block(raws[d], block_min[closes[d]], unit, prev[2:])
-        state = prev
-    return best, sorted(week)
-
-
-def _open_block(raw: np.ndarray, minimum: float, unit: int, run_k: tuple
-                ) -> tuple[int, int, int, int]:
-    """The (paid, days) a closed block came from: the cheapest allowed for ``run_k``."""
-    floor = max(int(np.ceil((minimum - 1e-6) / unit)), 0)
-    sub = raw[floor:, :, int(run_k[0]), int(run_k[1])]
-    hh, nd = np.unravel_index(int(np.argmin(sub)), sub.shape)
-    return (int(hh) + floor, int(nd), int(run_k[0]), int(run_k[1]))

@@ -164,60 +164,108 @@ def _estimate(csr: sp.csr_matrix, add: np.ndarray, rem: np.ndarray, p_old: int |
     return float(np.where(net > 0, net * add[u], -net * rem[u]).sum())
 
 
-def _best_week(day_opts: list[list[tuple[float, int]]], ag: Agent, catalog: ShiftCatalog,
-               rest: int, block_min: list[float]) -> tuple[float, list[int]] | None:
-    """Cheapest week from per-day options under the agent's contract (dynamic programming).
+def cheapest_week(cost: np.ndarray, types: np.ndarray, ag: Agent, cat: ShiftCatalog,
+                  rest: int, block_min: list[float], off_cost: np.ndarray | None = None
+                  ) -> tuple[float, list[int]] | None:
+    """The cheapest week of ``ag`` from the options ``types`` (exact).
 
-    ``day_opts[d]`` lists ``(cost, shift type or -1 for a day off)``; the
-    result is ``(cost, option index per day)`` or None when no week keeps
-    every rule: paid minutes per week block within ``block_min[b]`` and the
-    maximum hours, days per block, consecutive days, and rest between shifts
-    of adjacent days (shifts two days apart are checked by the caller).
+    ``cost[i]`` is the cost of working ``types[i]`` (a shift type may be
+    listed more than once, e.g. with different break options);
+    ``off_cost[d]`` the cost of day ``d`` off (default 0); ``block_min[b]``
+    the least paid minutes in week block ``b`` (:func:`week_blocks`). Every other
+    rule of :func:`~wfm.scheduling.assign.valid_week` holds: one shift a day,
+    at most ``max_hours`` and ``max_days`` per block, ``max_consecutive``
+    days in a row, ``rest`` minutes between shifts. Dynamic programming over
+    the days with the state (paid time in the block, days worked in it, run
+    of consecutive days, the shift of the day before); the rest rule is a
+    threshold on the previous shift's end, so each day's shifts are ordered
+    by end and the cheapest allowed predecessor is a running minimum.
+    Returns ``(cost, positions in types of the shifts worked)`` or None when
+    no week keeps the rules.
     """
-    blocks = week_blocks(len(day_opts))
-    block_of = {d: b for b, (bdays, _share) in enumerate(blocks) for d in bdays}
-    last = {bdays[-1] for bdays, _share in blocks}
-    max_min = ag.max_hours * 60.0 + 1e-6
-    paid, start, end = catalog.paid, catalog.start_abs, catalog.end_abs
-    # state: (paid minutes in the block, days in the block, run of days, option of the day before)
-    layer: dict[tuple[int, int, int, int], float] = {(0, 0, 0, -1): 0.0}
-    back: list[dict[tuple[int, int, int, int], tuple[tuple[int, int, int, int], int]]] = []
-    for d, opts in enumerate(day_opts):
-        new: dict[tuple[int, int, int, int], float] = {}
-        bk: dict[tuple[int, int, int, int], tuple[tuple[int, int, int, int], int]] = {}
-        closes = d in last
-        floor = block_min[block_of[d]] - 1e-6
-        for key, cost in layer.items():
-            h, nd, run, prev = key
-            prev_end = int(end[day_opts[d - 1][prev][1]]) if prev >= 0 else None
-            for k, (oc, s) in enumerate(opts):
-                if s < 0:
-                    h2, n2, r2, k2 = h, nd, 0, -1
-                else:
-                    h2, n2, r2, k2 = h + int(paid[s]), nd + 1, run + 1, k
-                    if h2 > max_min or n2 > ag.max_days or r2 > ag.max_consecutive:
-                        continue
-                    if prev_end is not None and int(start[s]) < prev_end + rest:
-                        continue
-                if closes:
-                    if h2 < floor:
-                        continue
-                    h2 = n2 = 0
-                nk = (h2, n2, r2, k2)
-                nc = cost + oc
-                if nc < new.get(nk, np.inf):
-                    new[nk] = nc
-                    bk[nk] = (key, k)
+    paid = cat.paid[types].astype(np.int64)
+    unit = int(np.gcd.reduce(np.concatenate([paid[paid > 0], [60]])))
+    h_max = int(np.floor(ag.max_hours * 60.0 / unit + 1e-9))
+    nd_n = ag.max_days + 1
+    n_days = len(cat.days)
+    run_n = min(ag.max_consecutive, n_days) + 1
+    blocks = week_blocks(n_days)
+    closes = {bdays[-1]: b for b, (bdays, _share) in enumerate(blocks)}
+    inf = np.inf
+    day_of = cat.day[types]
+    start = cat.start_abs[types].astype(np.int64)
+    end = cat.end_abs[types].astype(np.int64)
+    never = -(10 ** 12)
+    # costs (paid units, days, run, k): k = 0 no shift that day, k > 0 the
+    # day's k-th shift by end
+    layer = np.full((h_max + 1, nd_n, run_n, 1), inf)
+    layer[0, 0, 0, 0] = 0.0
+    ends = np.array([never], dtype=np.int64)
+    raws, closed, opts_of = [], [], []
+    for d in range(n_days):
+        on = np.flatnonzero(day_of == d)
+        on = on[np.argsort(end[on], kind="stable")]
+        opts_of.append(on)
+        new = np.full((h_max + 1, nd_n, run_n, on.size + 1), inf)
+        new[:, :, 0, 0] = layer.min(axis=(2, 3)) + (0.0 if off_cost is None else off_cost[d])
+        if on.size:
+            pm = np.minimum.accumulate(layer, axis=3)
+            last = np.searchsorted(ends, start[on] - rest, side="right") - 1
+            for i, k in enumerate(on):
+                p = int(paid[k]) // unit
+                if p > h_max or last[i] < 0:
+                    continue
+                new[p:, 1:, 1:, i + 1] = pm[:h_max + 1 - p, :-1, :-1, last[i]] + cost[k]
+        raws.append(new)
+        if d in closes:
+            # the block ends: keep its minimum, start the next from zero
+            floor = int(np.ceil((block_min[closes[d]] - 1e-6) / unit))
+            shut = np.full_like(new, inf)
+            if floor <= h_max:
+                shut[0, 0] = new[max(floor, 0):].min(axis=(0, 1))
+            new = shut
+        closed.append(new)
         layer = new
-        back.append(bk)
-        if not layer:
-            return None
-    key = min(layer, key=layer.__getitem__)
-    total = layer[key]
-    choice = [0] * len(day_opts)
-    for d in range(len(day_opts) - 1, -1, -1):
-        key, choice[d] = back[d][key]
-    return total, choice
+        ends = np.concatenate([[never], end[on]])
+    best = float(layer.min())
+    if not np.isfinite(best):
+        return None
+    # back through the days
+    week = []
+    d = n_days - 1
+    run_k = np.unravel_index(int(np.argmin(layer[0, 0])), layer.shape[2:])
+    state = _open_block(raws[d], block_min[closes[d]], unit, run_k)
+    while True:
+        h, nd, r, k = state
+        if k > 0:
+            s = opts_of[d][k - 1]
+            week.append(int(s))
+            h, nd, r = h - int(paid[s]) // unit, nd - 1, r - 1
+            if d == 0:
+                break
+            prev_ends = np.concatenate([[never], end[opts_of[d - 1]]])
+            lim = int(np.searchsorted(prev_ends, start[s] - rest, side="right"))
+            prev = (h, nd, r, int(np.argmin(closed[d - 1][h, nd, r, :lim])))
+        else:
+            if d == 0:
+                break
+            sub = closed[d - 1][h, nd]
+            rr, kk = np.unravel_index(int(np.argmin(sub)), sub.shape)
+            prev = (h, nd, int(rr), int(kk))
+        d -= 1
+        if d in closes:
+            prev = _open_block(raws[d], block_min[closes[d]], unit, prev[2:])
+        state = prev
+    return best, sorted(week)
+
+
+def _open_block(raw: np.ndarray, minimum: float, unit: int, run_k: tuple
+                ) -> tuple[int, int, int, int]:
+    """The (paid, days) a closed block came from: the cheapest allowed for ``run_k``."""
+    floor = max(int(np.ceil((minimum - 1e-6) / unit)), 0)
+    sub = raw[floor:, :, int(run_k[0]), int(run_k[1])]
+    hh, nd = np.unravel_index(int(np.argmin(sub)), sub.shape)
+    return (int(hh) + floor, int(nd), int(run_k[0]), int(run_k[1]))
 
 
 def _week_candidate(a: int, ag: Agent, by_day: dict[int, int], sel: np.ndarray,
@@ -259,10 +307,20 @@ def _week_candidate(a: int, ag: Agent, by_day: dict[int, int], sel: np.ndarray,
         if below_min:
             floor = min(floor, sum(float(cat.paid[s]) for d, s in by_day.items() if d in bdays))
         block_min.append(floor)
-    best = _best_week(day_opts, ag, cat, rest, block_min)
+    # every day has one option off (the day kept free, or its shift removed)
+    at = [(d, k) for d, opts in enumerate(day_opts) for k, (_c, s) in enumerate(opts) if s >= 0]
+    off_k = [next(k for k, (_c, s) in enumerate(opts) if s < 0) for opts in day_opts]
+    best = cheapest_week(np.array([day_opts[d][k][0] for d, k in at]),
+                         np.array([day_opts[d][k][1] for d, k in at], dtype=np.int64),
+                         ag, cat, rest, block_min,
+                         np.array([opts[k][0] for opts, k in zip(day_opts, off_k)]))
     if best is None or best[0] >= -MIN_PREDICTED_GAIN:
         return None
-    est, choice = best
+    est, worked = best
+    choice = list(off_k)
+    for i in worked:
+        d, k = at[i]
+        choice[d] = k
     changes = [(by_day.get(d), day_pairs[d][k]) for d, k in enumerate(choice) if k != 0]
     if len(changes) < 2:
         return None      # one day: the day moves cover it
