@@ -88,6 +88,38 @@ def test_cbc_that_aborts_on_its_start_solves_again_without_it(monkeypatch):
         solve(p, "cbc", time_limit=30)
 
 
+@needs_cbc
+def test_cbc_leaves_no_files_behind_even_when_it_aborts(monkeypatch, tmp_path):
+    # PuLP writes the model (.mps) and the start (.mst) to the temporary
+    # directory and only removes them when CBC succeeds; an abort on a start
+    # (CBC 2.10, see above) left ~0.5 MB per solve in /tmp
+    import importlib
+    import tempfile
+
+    solve_mod = importlib.import_module("wfm.scheduling.solve")
+
+    # PuLP reads TMPDIR, Python's tempfile its own setting
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    p, x, *_ = _knapsack()
+    solve(p, "cbc", time_limit=30, start={xi: 0.0 for xi in x})
+    assert list(tmp_path.iterdir()) == []
+
+    real_cls = solve_mod._cbc_solver_class()
+
+    class Aborting(real_cls):
+        """A CBC binary that exits with an error: PuLP's own abort path."""
+
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            self.path = "/bin/false"
+
+    monkeypatch.setattr(solve_mod, "_cbc_solver_class", lambda: Aborting)
+    with pytest.raises(pulp.PulpSolverError):
+        solve(p, "cbc", time_limit=30, start={xi: 0.0 for xi in x})
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_highs_runs_with_another_thread_count_after_a_run():
     # HiGHS sizes its scheduler by a thread's first run and refuses another
     # thread count later unless the scheduler is reset (seen as "Not Set")

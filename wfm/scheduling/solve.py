@@ -228,9 +228,11 @@ def _solve_cbc(problem: pulp.LpProblem, time_limit: float | None, gap: float | N
         # for the rest and drops the start if it is infeasible
         for v in problem.variables():
             v.varValue = start.get(v)
-    fd, log_path = tempfile.mkstemp(suffix=".log", prefix="wfm_cbc_")
-    os.close(fd)
-    try:
+    # PuLP writes the model, the start and the solution next to the log and
+    # leaves them behind when CBC aborts: all go in one directory, removed
+    # whatever happens
+    with tempfile.TemporaryDirectory(prefix="wfm_cbc_") as tmp:
+        log_path = os.path.join(tmp, "cbc.log")
         extra = [k if v is None else f"{k} {v}" for k, v in (options or {}).items()]
         # CBC's clock starts once PuLP has written the model and CBC has read
         # it, and the solution is read back after it stops (together 2-3 s of
@@ -239,9 +241,10 @@ def _solve_cbc(problem: pulp.LpProblem, time_limit: float | None, gap: float | N
             max(0.5, time_limit * (1.0 - CBC_OVERHEAD_SHARE) - CBC_OVERHEAD_SECONDS)
 
         def run(limit: float | None, warm_start: bool) -> None:
-            problem.solve(cls(msg=False, mip=mip, timeLimit=limit, gapRel=gap,
-                              threads=threads, logPath=log_path, options=extra,
-                              warmStart=warm_start))
+            cbc = cls(msg=False, mip=mip, timeLimit=limit, gapRel=gap, threads=threads,
+                      logPath=log_path, options=extra, warmStart=warm_start)
+            cbc.tmpDir = tmp
+            problem.solve(cbc)
 
         t = time.perf_counter()
         try:
@@ -257,8 +260,6 @@ def _solve_cbc(problem: pulp.LpProblem, time_limit: float | None, gap: float | N
         seconds = time.perf_counter() - t
         with open(log_path, encoding="utf-8", errors="replace") as f:
             log = f.read()
-    finally:
-        os.unlink(log_path)
     if msg:
         print(log)
     is_mip = _is_mip(problem, mip)
