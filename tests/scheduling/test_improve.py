@@ -292,3 +292,42 @@ def test_members_exchange_shifts_for_their_preferred_starts():
     assert options == {(0, nine): 0, (1, noon): 0}
     # nothing left to gain: a second pass changes nothing
     assert _reassign_days(groups, agents, shifts, options, catalog, 660, set(), cost) == 0.0
+
+
+def test_pair_move_when_no_one_agent_move_gains():
+    # voice 08-16 and chat 16-24, one head each. a (voice and chat) works
+    # 08-16 on voice and b (voice only) 16-24, where nothing needs it; each
+    # must work 8 h. Alone, a moving to 16-24 leaves voice short as much as
+    # chat is now, and b moving to 08-16 only doubles voice (over-coverage
+    # costs nothing here): neither gains. Together they cover both channels.
+    scen = scenario([fixed("08:00", [8.0], latest="16:00", step=480)],
+                    channels=[{"name": "voice", "kind": "realtime", "priority": 1.0},
+                              {"name": "chat", "kind": "concurrent", "priority": 1.0,
+                               "concurrency": 1}],
+                    over_coverage=0.0)
+    req = requirements(scen, 1, {"voice": [(0, 8, 16, 1.0)], "chat": [(0, 16, 24, 1.0)]})
+    ros = roster([{"agent_id": "a", "skills": "voice;chat", "min_hours_week": 8.0},
+                  {"agent_id": "b", "skills": "voice", "min_hours_week": 8.0}])
+    agents, demand, catalog, groups = _inputs(scen, req, ros, days=1)
+    early, late = _type(catalog, 0, "08:00", 8.0), _type(catalog, 0, "16:00", 8.0)
+    ia = next(i for i, ag in enumerate(agents) if ag.agent_id == "a")
+    ib = 1 - ia
+    start = {ia: [early], ib: [late]}
+    opts = {(ia, early): 0, (ib, late): 0}
+    import wfm.scheduling.improve as imp
+
+    old = imp.PAIR_FIRST_TRIED
+    imp.PAIR_FIRST_TRIED = 0
+    try:
+        stuck = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights,
+                                 11.0)
+    finally:
+        imp.PAIR_FIRST_TRIED = old
+    assert stuck.shifts == start
+    assert stuck.objective > 100.0                      # 8 h of chat short
+    res = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights, 11.0)
+    assert res.shifts == {ia: [late], ib: [early]}
+    assert res.pair_moves == 1
+    assert res.objective == pytest.approx(8.0, abs=1e-6)   # 16 h x 0.5, nothing short
+    assert _objective(demand, catalog, groups, agents, scen.weights, res.shifts, res.options,
+                      res.quota) == pytest.approx(8.0, abs=1e-6)
