@@ -239,7 +239,7 @@ def test_best_week_matches_enumerating_every_week():
         assert valid_week(ag, week, catalog, rest)
 
 
-def test_week_move_trades_hours_between_days_at_fixed_hours():
+def test_week_move_trades_hours_between_days_at_fixed_hours(monkeypatch):
     # the agent must work exactly 12 h a week: Monday 8 h and Tuesday 4 h,
     # while the demand is 4 h on Monday and 8 h on Tuesday. No change of one
     # day keeps the 12 h; the week move shortens Monday and lengthens Tuesday
@@ -258,13 +258,8 @@ def test_week_move_trades_hours_between_days_at_fixed_hours():
     assert res.objective == pytest.approx(6.0, abs=1e-6)   # 12 h x 0.5, nothing short or over
     import wfm.scheduling.improve as imp
 
-    old = imp.WEEK_CHOICES_PER_DAY
-    imp.WEEK_CHOICES_PER_DAY = 0
-    try:
-        stuck = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights,
-                                 11.0)
-    finally:
-        imp.WEEK_CHOICES_PER_DAY = old
+    monkeypatch.setattr(imp, "WEEK_CHOICES_PER_DAY", 0)
+    stuck = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights, 11.0)
     assert stuck.shifts == {0: sorted(start[0])}
 
 
@@ -294,7 +289,7 @@ def test_members_exchange_shifts_for_their_preferred_starts():
     assert _reassign_days(groups, agents, shifts, options, catalog, 660, set(), cost) == 0.0
 
 
-def test_pair_move_when_no_one_agent_move_gains():
+def test_pair_move_when_no_one_agent_move_gains(monkeypatch):
     # voice 08-16 and chat 16-24, one head each. a (voice and chat) works
     # 08-16 on voice and b (voice only) 16-24, where nothing needs it; each
     # must work 8 h. Alone, a moving to 16-24 leaves voice short as much as
@@ -316,13 +311,10 @@ def test_pair_move_when_no_one_agent_move_gains():
     opts = {(ia, early): 0, (ib, late): 0}
     import wfm.scheduling.improve as imp
 
-    old = imp.PAIR_FIRST_TRIED
-    imp.PAIR_FIRST_TRIED = 0
-    try:
+    with monkeypatch.context() as m:
+        m.setattr(imp, "PAIR_FIRST_TRIED", 0)
         stuck = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights,
                                  11.0)
-    finally:
-        imp.PAIR_FIRST_TRIED = old
     assert stuck.shifts == start
     assert stuck.objective > 100.0                      # 8 h of chat short
     res = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights, 11.0)
