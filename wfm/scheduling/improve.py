@@ -723,15 +723,16 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         history.append((time.perf_counter() - t0, current))
 
     def day_moves_all(val: np.ndarray, add_est: np.ndarray, rem_est: np.ndarray,
-                      limit: float, checked: int, skip: int | None = None
-                      ) -> list[tuple[float, int, int | None, int]]:
+                      limit: float, checked: int, skip: int | None = None,
+                      days: range | None = None) -> list[tuple[float, int, int | None, int]]:
+        """:func:`day_moves` of every agent but ``skip`` on ``days``, best estimate first."""
         out = []
         for a in range(len(agents)):
             if a == skip or a not in group_of:
                 continue
             pairs_of(a)
             gain = pair_cost[a] + val[comp_pairs[a], group_of[a]]
-            for d in range(len(cat.days)):
+            for d in days or range(len(cat.days)):
                 out.extend((est, a, s0, p) for est, s0, p in
                            day_moves(a, d, val, gain, add_est, rem_est, limit, checked))
         out.sort(key=lambda m: m[0])
@@ -766,8 +767,13 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             val2 = np.asarray(N @ lp.duals().T)
             add2, rem2 = lp.estimates()
             need = -(after_a + cost_a - before)
-            for _e, b, s0b, pb in day_moves_all(val2, add2, rem2, need, 1,
-                                                skip=a)[:PAIR_SECOND_TRIED]:
+            # the second move where the first changed the coverage: its day
+            # and the days either side (shifts past midnight, backlog carried
+            # overnight)
+            d = int(cat.day[s0 if p < 0 else int(pair_type[p])])
+            near = range(max(0, d - 1), min(len(cat.days), d + 2))
+            for _e, b, s0b, pb in day_moves_all(val2, add2, rem2, need, 1, skip=a,
+                                                days=near)[:PAIR_SECOND_TRIED]:
                 undo_b, cost_b = try_move(b, [(s0b, pb)])
                 n_tried += 1
                 if lp.objective + cost_a + cost_b < before - 1e-6:
