@@ -705,8 +705,13 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
 
         return undo, dcost
 
-    def keep_move(a: int, changes: list[tuple[int | None, int]], dcost: float) -> None:
-        """Record agent ``a``'s changes, made in the LP by :func:`try_move`."""
+    def keep_move(a: int, changes: list[tuple[int | None, int]], dcost: float,
+                  last: bool = True) -> None:
+        """Record agent ``a``'s changes, made in the LP by :func:`try_move`.
+
+        ``last=False``: another agent's changes are in the LP too and are
+        recorded next; the objective is only in the history after them.
+        """
         nonlocal fixed_cost, current
         mine = list(shifts.get(a, []))
         for s0, _p in changes:
@@ -720,8 +725,9 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 options[(a, s_new)] = int(pair_opt[p])
         shifts[a] = sorted(mine)
         fixed_cost += dcost
-        current = lp.objective + fixed_cost
-        history.append((time.perf_counter() - t0, current))
+        if last:
+            current = lp.objective + fixed_cost
+            history.append((time.perf_counter() - t0, current))
 
     def day_moves_all(val: np.ndarray, add_est: np.ndarray, rem_est: np.ndarray,
                       limit: float, checked: int, skip: int | None = None,
@@ -778,12 +784,13 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 undo_b, cost_b = try_move(b, [(s0b, pb)])
                 n_tried += 1
                 if lp.objective + cost_a + cost_b < before - 1e-6:
-                    keep_move(a, [(s0, p)], cost_a)
+                    keep_move(a, [(s0, p)], cost_a, last=False)
                     keep_move(b, [(s0b, pb)], cost_b)
                     return 2, n_tried
                 undo_b(after_a)
             undo_a(before)
         return None
+
     try:
         while True:
             if max_rounds is not None and rounds >= max_rounds:
