@@ -78,7 +78,7 @@ WEEK_CHOICES_PER_DAY = 4
 #: 150 s of search reach 2,925.4. Whole runs: 20 agents in 120 s 1,279.4 ->
 #: 1,231.2; 50 agents in 60 s 1,084.4 -> 1,084.3; 150 agents in 120 s
 #: 2,955.7 / 2,952.3 -> 2,947.8 / 2,930.7 (HiGHS / CBC); 500 agents in 600 s
-#: 9,633.5 -> 9,632.6 (the search now runs to the time limit).
+#: 9,633.5 -> 9,632.4 (the search now runs to the time limit).
 PAIR_FIRST_WORSE = 500.0
 PAIR_FIRST_TRIED = 200
 PAIR_SECOND_TRIED = 10
