@@ -619,17 +619,19 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     # per agent: compatible pairs, their costs
     comp_pairs: dict[int, np.ndarray] = {}
     pair_cost: dict[int, np.ndarray] = {}
+    pair_day: dict[int, np.ndarray] = {}
     below_min = {a for a, ag in enumerate(agents)
                  if not valid_week(ag, shifts.get(a, []), cat, rest, min_hours=True)}
     tried = accepted = rounds = pair_moves = 0
     stopped = "local optimum"
 
     def pairs_of(a: int) -> None:
-        """Cache agent ``a``'s compatible (shift type, break option) pairs and their costs."""
+        """Cache agent ``a``'s compatible (shift type, break option) pairs, their days and costs."""
         if a not in comp_pairs:
             ok = groups[group_of[a]].compat[row_of[a]]
             sel = np.flatnonzero(ok[pair_type])
             comp_pairs[a] = sel
+            pair_day[a] = cat.day[pair_type[sel]]
             tc = np.array([shift_cost(a, s) for s in range(cat.n_types)])
             pair_cost[a] = tc[pair_type[sel]]
 
@@ -655,7 +657,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             p_old = pair_of(s0, options[(a, s0)])
             c0 = shift_cost(a, s0)
             base = c0 + float(val[p_old, g])
-        on_d = np.flatnonzero(cat.day[pair_type[sel]] == d)
+        on_d = np.flatnonzero(pair_day[a] == d)
         moves = []
         if on_d.size:
             delta = gain[on_d] - base
@@ -820,7 +822,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 paid_now = sum(int(cat.paid[x]) for x in mine) if a in below_min else None
                 n_before = len(cands)
                 by_day = {int(cat.day[s]): s for s in mine}
-                sel_day = cat.day[pair_type[sel]]
+                sel_day = pair_day[a]
                 for d in range(len(cat.days)):
                     best = None
                     for est, s0, p in day_moves(a, d, val, gain, add_est, rem_est,
