@@ -108,6 +108,33 @@ def test_coverage_lp_undo_without_solving_restores_the_objective():
     assert fresh.objective == pytest.approx(base, rel=1e-9)
 
 
+def test_coverage_lp_cutoff_stops_only_moves_that_cannot_gain():
+    scen, req, ros = _medium()
+    _agents, demand, catalog, groups = _inputs(scen, req, ros)
+    present = _present(catalog, groups, {0: [_type(catalog, 0, "06:00", 8.0)]})
+    lp = _CoverageLP(demand, catalog, groups, present, scen.weights, None)
+    base = lp.objective
+    s = _type(catalog, 1, "10:00", 8.0)
+    idx, sh = catalog.presence[s]
+    moved_present = present.copy()
+    moved_present[0, idx] += sh
+    moved = _CoverageLP(demand, catalog, groups, moved_present, scen.weights, None).objective
+    assert moved != pytest.approx(base)
+    # below the cutoff: solved to the end
+    assert lp.change(0, idx, sh, cutoff=moved + 1.0) == pytest.approx(moved, rel=1e-9)
+    lp.change(0, idx, -sh, solve=False)
+    lp.objective = base
+    # at or above it: rejected (stopped early, or solved and not below)
+    assert lp.change(0, idx, sh, cutoff=moved - 1.0) >= moved - 1.0
+    lp.change(0, idx, -sh, solve=False)
+    lp.objective = base
+    # the option is reset: the next solve goes to the end
+    lp.change(0, idx, sh)
+    assert lp.objective == pytest.approx(moved, rel=1e-9)
+    lp.change(0, idx, -sh)
+    assert lp.objective == pytest.approx(base, rel=1e-9)
+
+
 def test_valid_week_rules():
     scen = scenario([fixed("06:00", [8.0], latest="14:00", step=60)])
     req = requirements(scen, 7, {"voice": [(0, 8, 16, 1.0)]})

@@ -456,14 +456,20 @@ class _CoverageLP:
         out[ok] = rd[self.row[ok]]
         return out
 
-    def change(self, g: int, idx: np.ndarray, delta: np.ndarray, solve: bool = True
-               ) -> float:
+    def change(self, g: int, idx: np.ndarray, delta: np.ndarray, solve: bool = True,
+               cutoff: float | None = None) -> float:
         """Add ``delta`` heads of group ``g`` at intervals ``idx``; the new objective.
 
         With ``solve=False`` (undoing a rejected move) the LP is re-solved
         only when next needed: the objective is known, and the last basis
         stays dual feasible whatever the right-hand sides, so the next solve
         starts warm from it.
+
+        With a ``cutoff`` the solve stops as soon as the new objective is
+        known to be at least ``cutoff`` (the dual simplex's objective only
+        rises towards the optimum), and the objective returned is then
+        infinite: a move that cannot gain is rejected without being solved
+        to the end.
         """
         self.present[g, idx] += delta
         rows = self.row[g, idx]
@@ -473,16 +479,28 @@ class _CoverageLP:
         self.h.changeRowsBounds(len(rows), rows, vals, vals)
         self.dirty = True
         if solve:
-            self._solve()
+            self._solve(cutoff)
         return self.objective
 
-    def _solve(self) -> None:
-        if self.dirty:
+    def _solve(self, cutoff: float | None = None) -> None:
+        if not self.dirty:
+            return
+        if cutoff is None:
             self.h.run()
-            if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                raise CoverageLPError(self.h.modelStatusToString(self.h.getModelStatus()))
-            self.objective = float(self.h.getInfo().objective_function_value)
-            self.dirty = False
+        else:
+            self.h.setOptionValue("objective_bound", cutoff)
+            try:
+                self.h.run()
+            finally:
+                self.h.setOptionValue("objective_bound", highspy.kHighsInf)
+        status = self.h.getModelStatus()
+        if cutoff is not None and status == highspy.HighsModelStatus.kObjectiveBound:
+            self.objective = float("inf")            # dirty: not solved to the end
+            return
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise CoverageLPError(self.h.modelStatusToString(status))
+        self.objective = float(self.h.getInfo().objective_function_value)
+        self.dirty = False
 
     def estimates(self) -> tuple[np.ndarray, np.ndarray]:
         """Estimated cost of one more head, and of one head less, per group and interval.
@@ -683,9 +701,14 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 break
         return out
 
-    def try_move(a: int, changes: list[tuple[int | None, int]]
+    def try_move(a: int, changes: list[tuple[int | None, int]], below: float | None = None
                  ) -> tuple[Callable[[float], None], float]:
-        """Make agent ``a``'s changes in the LP (re-solved); an undo and their own cost."""
+        """Make agent ``a``'s changes in the LP (re-solved); an undo and their own cost.
+
+        With ``below``, the LP is solved to the end only when the objective
+        with the changes' own cost may be below it (else ``lp.objective`` is
+        infinite).
+        """
         g = group_of[a]
         diff = np.zeros(T)
         dcost = 0.0
@@ -699,7 +722,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 diff[r.indices] += r.data
                 dcost += shift_cost(a, int(pair_type[p]))
         idx = np.flatnonzero(np.abs(diff) > 1e-12)
-        lp.change(g, idx, diff[idx])
+        lp.change(g, idx, diff[idx], cutoff=None if below is None else below - dcost)
 
         def undo(objective: float) -> None:
             lp.change(g, idx, -diff[idx], solve=False)
@@ -783,7 +806,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             near = range(max(0, d - 1), min(len(cat.days), d + 2))
             for _e, b, s0b, pb in day_moves_all(val2, add2, rem2, need, 1, skip=a,
                                                 days=near)[:PAIR_SECOND_TRIED]:
-                undo_b, cost_b = try_move(b, [(s0b, pb)])
+                undo_b, cost_b = try_move(b, [(s0b, pb)], below=before - cost_a - 1e-6)
                 n_tried += 1
                 if lp.objective + cost_a + cost_b < before - 1e-6:
                     keep_move(a, [(s0, p)], cost_a, last=False)
@@ -887,7 +910,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 if time_limit is not None and time.perf_counter() - t0 > time_limit:
                     break
                 before = lp.objective
-                undo, dcost = try_move(a, changes)
+                undo, dcost = try_move(a, changes, below=before - 1e-6)
                 tried += 1
                 if lp.objective + dcost < before - 1e-6:
                     accepted += 1
