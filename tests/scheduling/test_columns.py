@@ -116,10 +116,11 @@ def _brute_optimum(demand, catalog, groups, agents, weights):
     return best
 
 
-def test_column_bound_is_below_the_optimum_and_above_the_per_agent_lp():
-    # two agents (voice; voice and chat), two days; 4- and 8-hour shifts
-    # from 06:00 or 14:00 with a 30-minute break after 2 h or 2:15; demand
-    # that no integer schedule meets exactly
+def _two_agents():
+    """Two agents (voice; voice and chat), two days; 4- and 8-hour shifts
+    from 06:00 or 14:00 with a 30-minute break after 2 h or 2:15; demand
+    that no integer schedule meets exactly. ``(scenario, agents, demand,
+    catalog, groups)``."""
     brk = [{"minutes": 30, "earliest_after_start_minutes": 120,
             "latest_after_start_minutes": 135}]
     scen = scenario([fixed("06:00", [4.0, 8.0], breaks=brk, latest="14:00", step=480)],
@@ -132,6 +133,11 @@ def test_column_bound_is_below_the_optimum_and_above_the_per_agent_lp():
                   {"agent_id": "vc", "skills": "voice;chat", "min_hours_week": 0.0,
                    "max_hours_week": 12.0, "max_days_week": 2, "max_consecutive_days": 1}])
     agents, demand, catalog, groups = _inputs(scen, req, ros, days=2)
+    return scen, agents, demand, catalog, groups
+
+
+def test_column_bound_is_below_the_optimum_and_above_the_per_agent_lp():
+    scen, agents, demand, catalog, groups = _two_agents()
     cb = bound_by_columns(demand, catalog, groups, agents, scen.weights, 11.0)
     assert cb.converged
     optimum = _brute_optimum(demand, catalog, groups, agents, scen.weights)

@@ -35,15 +35,10 @@ import pandas as pd
 
 from wfm.config import Scenario, SchedulingWeights
 from wfm.scheduling.core import prepare_inputs
-from wfm.scheduling.improve import (
-    CoverageLPError,
-    _CoverageLP,
-    cheapest_week,
-    pair_matrix,
-    shift_cost_function,
-)
+from wfm.scheduling.improve import CoverageLPError, _CoverageLP
+from wfm.scheduling.lagrangian import WeekPricer
 from wfm.scheduling.model import Demand, Group
-from wfm.scheduling.roster import Agent, week_blocks
+from wfm.scheduling.roster import Agent
 from wfm.scheduling.templates import ShiftCatalog
 
 #: The bound is converged when it is within this share of the master LP.
@@ -109,15 +104,12 @@ def bound_by_columns(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     """:func:`column_bound` on prepared inputs (:func:`~wfm.scheduling.core.prepare_inputs`)."""
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
-    cat = catalog
-    rest = round(min_rest_hours * 60)
-    N, _pair_type, _pair_opt, first = pair_matrix(cat)
-    shift_cost = shift_cost_function(agents, cat, weights)
-    G, T = len(groups), cat.n_intervals
-    members = [(g, mi, a) for g, grp in enumerate(groups) for mi, a in enumerate(grp.members)]
+    pricer = WeekPricer(catalog, groups, agents, weights, min_rest_hours)
+    N, first, members = pricer.N, pricer.first, pricer.members
+    G, T = len(groups), catalog.n_intervals
 
     # the master: the coverage LP with heads present = sum of the members' weeks
-    lp = _CoverageLP(demand, cat, groups, np.zeros((G, T)), weights, threads)
+    lp = _CoverageLP(demand, catalog, groups, np.zeros((G, T)), weights, threads)
     h = lp.h
     ok = lp.row >= 0
     n_rows = h.getNumRow()
@@ -151,38 +143,7 @@ def bound_by_columns(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                       np.array(idx, dtype=np.int32), np.array(val))
         return len(cost)
 
-    types, own_cost, floors = {}, {}, {}
-    for g, mi, a in members:
-        ag = agents[a]
-        types[a] = np.flatnonzero(groups[g].compat[mi]) if groups[g].compat is not None \
-            else np.zeros(0, dtype=np.int64)
-        own_cost[a] = np.array([shift_cost(a, int(s)) for s in types[a]])
-        floors[a] = [ag.min_hours * share * 60.0 for _days, share in week_blocks(len(cat.days))]
-
-    def price(duals: np.ndarray | None) -> list[tuple[int, int, float, list[tuple[int, int]]]]:
-        """Each agent's cheapest week (cost with the duals, own cost, week)."""
-        if duals is not None:
-            val = np.asarray(N @ duals.T)                       # (pairs, G)
-            best_opt = np.minimum.reduceat(val, first[:-1], axis=0)   # (types, G)
-        out = []
-        for g, _mi, a in members:
-            tc = own_cost[a].copy()
-            if duals is not None:
-                tc += best_opt[types[a], g]
-            best = cheapest_week(tc, types[a], agents[a], cat, rest, floors[a])
-            if best is None:
-                # no week keeps every rule (rest or consecutive days with the
-                # minimum hours): relax the minimum, the bound stays valid
-                floors[a] = [0.0] * len(floors[a])
-                best = cheapest_week(tc, types[a], agents[a], cat, rest, floors[a])
-            # the break option of each shift: the one the duals like best
-            week = [(s, 0 if duals is None else int(np.argmin(val[first[s]:first[s + 1], g])))
-                    for s in map(int, types[a][best[1]])]
-            own = float(sum(shift_cost(a, s) for s, _j in week))
-            out.append((g, a, best[0], own, week))
-        return out
-
-    add_weeks([(g, a, own, week) for g, a, _c, own, week in price(None)])
+    add_weeks([(g, a, own, week) for g, a, _c, own, week in pricer.price(None)])
     h.setOptionValue("simplex_strategy", 4)          # primal simplex: warm after new columns
     history: list[tuple[float, float, float]] = []
     best_bound = -np.inf
@@ -197,7 +158,7 @@ def bound_by_columns(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         rd = np.asarray(h.getSolution().row_dual)
         duals = np.zeros((G, T))
         duals[ok] = rd[lp.row[ok]]
-        priced = price(duals)
+        priced = pricer.price(duals)
         iterations += 1
         reduced = [(c - rd[conv_row[a]], g, a, own, week) for g, a, c, own, week in priced]
         bound = master + sum(min(0.0, r[0]) for r in reduced)

@@ -379,6 +379,8 @@ class CountModel:
     coverage: CoverageBlock
     objective_terms: dict
     pref_days: list[pulp.LpConstraint] = field(default_factory=list)
+    #: ``(group, interval) ->`` the row tying the channel allocation to the shifts
+    heads: dict[tuple[int, int], pulp.LpConstraint] = field(default_factory=dict)
 
 
 #: Most hour patterns per contract class (see :func:`hour_patterns`); a class
@@ -515,6 +517,7 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     active: dict[int, np.ndarray] = {}
     avail = np.array([[a.available_on(d) for d in catalog.days] for a in agents], dtype=bool)
     pres_rows: list[tuple[int, dict]] = []
+    heads: dict[tuple[int, int], pulp.LpConstraint] = {}
     pref_days: list[pulp.LpConstraint] = []
 
     for g, grp in enumerate(groups):
@@ -572,8 +575,10 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 cterms[v] = cterms.get(v, 0.0) - x
             for v, x in fixed_brk.get(t, {}).items():
                 cterms[v] = cterms.get(v, 0.0) + x
-            prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression(cterms),
-                                                 pulp.LpConstraintEQ, f"cap_g{g}_t{t}", 0))
+            con = pulp.LpConstraint(pulp.LpAffineExpression(cterms), pulp.LpConstraintEQ,
+                                    f"cap_g{g}_t{t}", 0)
+            prob.addConstraint(con)
+            heads[(g, t)] = con
 
         # contracts, aggregated over the group's members
         members = grp.members
@@ -653,7 +658,7 @@ def build_model(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
 
     prob.setObjective(pulp.LpAffineExpression(obj))
     prob.wfm = CountModel(n=n_vars, breaks=brk_vars, hours=h_vars, coverage=cov,
-                          objective_terms=obj, pref_days=pref_days)
+                          objective_terms=obj, pref_days=pref_days, heads=heads)
     return prob
 
 
