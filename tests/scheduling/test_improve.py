@@ -53,7 +53,8 @@ def test_a_misplaced_shift_moves_onto_the_demand():
                       res.quota) == pytest.approx(4.0, abs=1e-6)
 
 
-def test_search_keeps_every_contract_and_reports_the_true_objective():
+@pytest.mark.parametrize("threads", [1, None])    # one LP, or a twin in a second thread
+def test_search_keeps_every_contract_and_reports_the_true_objective(threads):
     scen, req, ros = _medium()
     agents, demand, catalog, groups = _inputs(scen, req, ros)
     # a legal but poor start: every agent works 06:00-14:00 on Monday only
@@ -64,7 +65,7 @@ def test_search_keeps_every_contract_and_reports_the_true_objective():
                        _CoverageLP(demand, catalog, groups, _present(catalog, groups, shifts),
                                    scen.weights, None).quota())
     res = improve_schedule(demand, catalog, groups, agents, shifts, options, scen.weights, 11.0,
-                           max_rounds=50)
+                           max_rounds=50, threads=threads)
     assert res.objective_start == pytest.approx(start, rel=1e-9)
     assert res.objective < 0.8 * start
     assert res.accepted > 0
@@ -133,6 +134,21 @@ def test_coverage_lp_cutoff_stops_only_moves_that_cannot_gain():
     assert lp.objective == pytest.approx(moved, rel=1e-9)
     lp.change(0, idx, -sh)
     assert lp.objective == pytest.approx(base, rel=1e-9)
+
+
+def test_twin_lp_solves_like_its_original_and_apart_from_it():
+    scen, req, ros = _medium()
+    _agents, demand, catalog, groups = _inputs(scen, req, ros)
+    present = _present(catalog, groups, {0: [_type(catalog, 0, "06:00", 8.0)]})
+    lp = _CoverageLP(demand, catalog, groups, present, scen.weights, None)
+    twin = lp.twin()
+    assert twin.objective == pytest.approx(lp.objective, rel=1e-9)
+    base = lp.objective
+    idx, sh = catalog.presence[_type(catalog, 1, "10:00", 8.0)]
+    moved = twin.change(0, idx, sh)
+    assert moved != pytest.approx(base)
+    assert lp.duals() is not None and lp.objective == pytest.approx(base, rel=1e-9)
+    assert lp.change(0, idx, sh) == pytest.approx(moved, rel=1e-9)
 
 
 def test_valid_week_rules():

@@ -32,8 +32,11 @@ a local optimum of every move or at its time limit.
 
 from __future__ import annotations
 
+import copy
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import highspy
@@ -448,6 +451,20 @@ class _CoverageLP:
         self.objective = float(self.h.getInfo().objective_function_value)
         self.dirty = False
 
+    def twin(self) -> _CoverageLP:
+        """A second LP of the same heads, solved from this one's basis (for a second thread)."""
+        self._solve()
+        other = copy.copy(self)
+        h = highspy.Highs()
+        h.passOptions(self.h.getOptions())
+        h.passModel(self.h.getLp())
+        h.setBasis(self.h.getBasis())
+        other.h = h
+        other.present = self.present.copy()
+        other.dirty = True
+        other._solve()
+        return other
+
     def duals(self) -> np.ndarray:
         self._solve()
         rd = np.asarray(self.h.getSolution().row_dual)
@@ -567,6 +584,22 @@ class _CoverageLP:
         return out
 
 
+@dataclass
+class _Trial:
+    """One agent's changes, made in one of the search's coverage LPs."""
+
+    lp: _CoverageLP
+    group: int
+    idx: np.ndarray
+    delta: np.ndarray
+    dcost: float        # the changes' own cost (labour, preferences)
+
+    def undo(self, objective: float) -> None:
+        """Take the changes back out (the LP re-solved when next needed) at ``objective``."""
+        self.lp.change(self.group, self.idx, -self.delta, solve=False)
+        self.lp.objective = objective
+
+
 def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                      agents: list[Agent], shifts: dict[int, list[int]],
                      options: dict[tuple[int, int], int], weights: SchedulingWeights,
@@ -590,6 +623,9 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     time_limit : float, optional
         Seconds for the search; without it the search runs to a local optimum
         (or ``max_rounds``).
+    threads : int, optional
+        HiGHS threads; unless 1 (and on more than one core), a second thread
+        tries every other move in a twin of the coverage LP.
 
     Returns
     -------
@@ -631,6 +667,11 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
 
     fixed_cost = sum(shift_cost(a, s) for a, ss in shifts.items() for s in ss)
     lp = _CoverageLP(demand, cat, groups, present_of(shifts, options), weights, threads)
+    # a second thread tries moves in a twin LP (HiGHS releases the GIL)
+    twin = lp.twin() if threads != 1 and (os.cpu_count() or 1) > 1 else None
+    lps = [lp] if twin is None else [lp, twin]
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wfm-improve") \
+        if twin is not None else None
     current = lp.objective + fixed_cost
     start_obj = current
     history = [(0.0, current)]
@@ -701,12 +742,12 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 break
         return out
 
-    def try_move(a: int, changes: list[tuple[int | None, int]], below: float | None = None
-                 ) -> tuple[Callable[[float], None], float]:
-        """Make agent ``a``'s changes in the LP (re-solved); an undo and their own cost.
+    def try_move(a: int, changes: list[tuple[int | None, int]], below: float | None = None,
+                 on: _CoverageLP | None = None) -> _Trial:
+        """Make agent ``a``'s changes in the LP ``on`` (default: ``lp``), re-solved.
 
         With ``below``, the LP is solved to the end only when the objective
-        with the changes' own cost may be below it (else ``lp.objective`` is
+        with the changes' own cost may be below it (else its objective is
         infinite).
         """
         g = group_of[a]
@@ -722,22 +763,23 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 diff[r.indices] += r.data
                 dcost += shift_cost(a, int(pair_type[p]))
         idx = np.flatnonzero(np.abs(diff) > 1e-12)
-        lp.change(g, idx, diff[idx], cutoff=None if below is None else below - dcost)
+        trial = _Trial(lp if on is None else on, g, idx, diff[idx], dcost)
+        trial.lp.change(g, idx, trial.delta, cutoff=None if below is None else below - dcost)
+        return trial
 
-        def undo(objective: float) -> None:
-            lp.change(g, idx, -diff[idx], solve=False)
-            lp.objective = objective
-
-        return undo, dcost
-
-    def keep_move(a: int, changes: list[tuple[int | None, int]], dcost: float,
+    def keep_move(a: int, changes: list[tuple[int | None, int]], trial: _Trial,
                   last: bool = True) -> None:
-        """Record agent ``a``'s changes, made in the LP by :func:`try_move`.
+        """Record agent ``a``'s changes, made in an LP by :func:`try_move`.
 
-        ``last=False``: another agent's changes are in the LP too and are
-        recorded next; the objective is only in the history after them.
+        The other LP (with two threads) gets them too. ``last=False``:
+        another agent's changes are in the LP too and are recorded next; the
+        objective is only in the history after them.
         """
         nonlocal fixed_cost, current
+        for other in lps:
+            if other is not trial.lp:
+                other.change(trial.group, trial.idx, trial.delta, solve=False)
+                other.objective = trial.lp.objective
         mine = list(shifts.get(a, []))
         for s0, _p in changes:
             if s0 is not None:
@@ -749,9 +791,9 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 mine.append(s_new)
                 options[(a, s_new)] = int(pair_opt[p])
         shifts[a] = sorted(mine)
-        fixed_cost += dcost
+        fixed_cost += trial.dcost
         if last:
-            current = lp.objective + fixed_cost
+            current = trial.lp.objective + fixed_cost
             history.append((time.perf_counter() - t0, current))
 
     def day_moves_all(val: np.ndarray, add_est: np.ndarray, rem_est: np.ndarray,
@@ -790,11 +832,12 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             if time_limit is not None and time.perf_counter() - t0 > time_limit:
                 return None
             before = lp.objective
-            undo_a, cost_a = try_move(a, [(s0, p)])
+            move_a = try_move(a, [(s0, p)])
+            cost_a = move_a.dcost
             n_tried += 1
             after_a = lp.objective
             if after_a + cost_a < before - 1e-6:
-                keep_move(a, [(s0, p)], cost_a)
+                keep_move(a, [(s0, p)], move_a)
                 return 1, n_tried
             val2 = np.asarray(N @ lp.duals().T)
             add2, rem2 = lp.estimates()
@@ -806,14 +849,14 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             near = range(max(0, d - 1), min(len(cat.days), d + 2))
             for _e, b, s0b, pb in day_moves_all(val2, add2, rem2, need, 1, skip=a,
                                                 days=near)[:PAIR_SECOND_TRIED]:
-                undo_b, cost_b = try_move(b, [(s0b, pb)], below=before - cost_a - 1e-6)
+                move_b = try_move(b, [(s0b, pb)], below=before - cost_a - 1e-6)
                 n_tried += 1
-                if lp.objective + cost_a + cost_b < before - 1e-6:
-                    keep_move(a, [(s0, p)], cost_a, last=False)
-                    keep_move(b, [(s0b, pb)], cost_b)
+                if lp.objective + cost_a + move_b.dcost < before - 1e-6:
+                    keep_move(a, [(s0, p)], move_a, last=False)
+                    keep_move(b, [(s0b, pb)], move_b)
                     return 2, n_tried
-                undo_b(after_a)
-            undo_a(before)
+                move_b.undo(after_a)
+            move_a.undo(before)
         return None
 
     try:
@@ -901,24 +944,53 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             moved: set[int] = set()
             improved_round = False
             in_round = 0
-            for _est, a, changes in cands:
+            queue = [(a, changes) for _est, a, changes in cands]
+            i = 0
+            while i < len(queue):
+                a, changes = queue[i]
+                i += 1
                 if a in moved:
                     continue
                 if in_round >= MOVES_PER_ROUND and improved_round:
                     break   # refresh the duals
-                in_round += 1
                 if time_limit is not None and time.perf_counter() - t0 > time_limit:
                     break
+                in_round += 1
                 before = lp.objective
-                undo, dcost = try_move(a, changes, below=before - 1e-6)
+                # with two threads, the next move is tried at the same time in
+                # the twin LP, as if this one is not kept (most are not)
+                while twin is not None and i < len(queue) and queue[i][0] in moved:
+                    i += 1
+                second = None
+                if twin is not None and i < len(queue):
+                    second = queue[i]
+                    i += 1
+                    in_round += 1
+                    pending = pool.submit(try_move, *second, before - 1e-6, twin)
+                first_try = try_move(a, changes, below=before - 1e-6)
+                second_try = pending.result() if second is not None else None
                 tried += 1
-                if lp.objective + dcost < before - 1e-6:
+                if lp.objective + first_try.dcost < before - 1e-6:
+                    if second_try is not None:
+                        second_try.undo(before)
+                        i -= 1                 # tried again after this one
+                        in_round -= 1
                     accepted += 1
                     improved_round = True
                     moved.add(a)
-                    keep_move(a, changes, dcost)
+                    keep_move(a, changes, first_try)
+                    continue
+                first_try.undo(before)
+                if second_try is None:
+                    continue
+                tried += 1
+                if twin.objective + second_try.dcost < before - 1e-6:
+                    accepted += 1
+                    improved_round = True
+                    moved.add(second[0])
+                    keep_move(second[0], second[1], second_try)
                 else:
-                    undo(before)
+                    second_try.undo(before)
             say(f"  improve: round {rounds}, objective {current:,.1f} ({accepted} of {tried} "
                 f"moves kept)")
             if not improved_round:
@@ -946,6 +1018,9 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         stopped = f"coverage LP failed ({err})"
         lp = _CoverageLP(demand, cat, groups, present_of(shifts, options), weights, threads)
         current = lp.objective + fixed_cost
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return ImproveResult(shifts={a: ss for a, ss in shifts.items() if ss}, options=options,
                          quota=lp.quota(), objective_start=start_obj, objective=current,
                          tried=tried, accepted=accepted, rounds=rounds,
