@@ -694,6 +694,19 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             tc = np.array([shift_cost(a, s) for s in range(cat.n_types)])
             pair_cost[a] = tc[pair_type[sel]]
 
+    # agent -> (shift left or None, shift taken or None) -> whether the agent
+    # may work its week with that change; forgotten when its shifts change
+    works: dict[int, dict[tuple[int | None, int | None], bool]] = {}
+
+    def may_work(a: int, s0: int | None, s_new: int | None, week: list[int],
+                 paid_now: float | None) -> bool:
+        """:func:`_may_work` for agent ``a``'s week with ``s0`` replaced by ``s_new``, cached."""
+        memo = works.setdefault(a, {})
+        ok = memo.get((s0, s_new))
+        if ok is None:
+            ok = memo[(s0, s_new)] = _may_work(agents[a], week, cat, rest, paid_now)
+        return ok
+
     def day_moves(a: int, d: int, val: np.ndarray, gain: np.ndarray, add_est: np.ndarray,
                   rem_est: np.ndarray, limit: float, checked: int
                   ) -> list[tuple[float, int | None, int]]:
@@ -732,8 +745,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         for _pred, p in moves:
             s_new = None if p < 0 else int(pair_type[p])
             week = others + ([] if s_new is None else [s_new])
-            if (s_new is None or s_new != s0) and not _may_work(agents[a], week, cat, rest,
-                                                                 paid_now):
+            if (s_new is None or s_new != s0) and not may_work(a, s0, s_new, week, paid_now):
                 continue
             est = _estimate(N, add_est[g], rem_est[g], p_old, None if p < 0 else p) - c0 \
                 + (0.0 if p < 0 else float(pair_cost_of(a, p)))
@@ -791,6 +803,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 mine.append(s_new)
                 options[(a, s_new)] = int(pair_opt[p])
         shifts[a] = sorted(mine)
+        works.pop(a, None)
         fixed_cost += trial.dcost
         if last:
             current = trial.lp.objective + fixed_cost
@@ -915,7 +928,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 best = None
                 for _pred, s0, p in combos[:CHECKED_PER_DAY]:
                     week = [x for x in mine if x != s0] + [int(pair_type[p])]
-                    if not _may_work(ag, week, cat, rest, paid_now):
+                    if not may_work(a, s0, int(pair_type[p]), week, paid_now):
                         continue
                     p0 = pair_of(s0, options[(a, s0)])
                     est = _estimate(N, add_est[g], rem_est[g], p0, p) - shift_cost(a, s0) \
@@ -997,6 +1010,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 # same shifts, other members: labour and preferences only
                 saved = _reassign_days(groups, agents, shifts, options, cat, rest, below_min,
                                        shift_cost)
+                works.clear()                       # members' shifts may have changed
                 if saved <= 1e-9:
                     kept = pair_move()
                     if kept is None:
