@@ -679,6 +679,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     comp_pairs: dict[int, np.ndarray] = {}
     pair_cost: dict[int, np.ndarray] = {}
     pair_day: dict[int, np.ndarray] = {}
+    pair_on_day: dict[int, list[np.ndarray]] = {}      # positions in comp_pairs, per day
     below_min = {a for a, ag in enumerate(agents)
                  if not valid_week(ag, shifts.get(a, []), cat, rest, min_hours=True)}
     tried = accepted = rounds = pair_moves = 0
@@ -691,6 +692,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             sel = np.flatnonzero(ok[pair_type])
             comp_pairs[a] = sel
             pair_day[a] = cat.day[pair_type[sel]]
+            pair_on_day[a] = [np.flatnonzero(pair_day[a] == d) for d in range(len(cat.days))]
             tc = np.array([shift_cost(a, s) for s in range(cat.n_types)])
             pair_cost[a] = tc[pair_type[sel]]
 
@@ -729,9 +731,9 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             p_old = pair_of(s0, options[(a, s0)])
             c0 = shift_cost(a, s0)
             base = c0 + float(val[p_old, g])
-        on_d = np.flatnonzero(pair_day[a] == d)
+        on_d = pair_on_day[a][d]
         moves = []
-        if on_d.size:
+        if on_d.size and (gain[on_d] - base).min() < limit:
             delta = gain[on_d] - base
             order = on_d[np.argsort(delta, kind="stable")]
             moves = [(float(gain[i] - base), int(sel[i])) for i in order[:30]
@@ -915,7 +917,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 free_days = [d for d in range(len(cat.days)) if d not in by_day]
                 combos = []
                 for d2 in free_days:
-                    on_d2 = np.flatnonzero(sel_day == d2)
+                    on_d2 = pair_on_day[a][d2]
                     if not on_d2.size:
                         continue
                     i2 = on_d2[np.argmin(gain[on_d2])]
