@@ -144,3 +144,11 @@ def test_where_the_bound_is_computed(monkeypatch, max_integers, threads, where):
     res = schedule(req, scen, ros, time_limit=60, threads=threads)
     assert seen == [where]
     assert "lagrangian_bound" in set(res.stages["stage"])
+
+
+def test_a_lagrangian_bound_out_of_time_is_left_out_and_said(monkeypatch):
+    monkeypatch.setattr(core, "lagrangian_bound", lambda *_a, **_k: None)
+    scen, req, ros = _one_group_inputs()
+    res = schedule(req, scen, ros, time_limit=60)
+    assert "the Lagrangian bound's LP stopped at the time limit" in res.message
+    assert "lagrangian_bound" not in set(res.stages["stage"])

@@ -453,6 +453,7 @@ class _LagrangianBound:
         self.value: float | None = None
         self.error: Exception | None = None
         self.seconds = 0.0
+        self.unsolved = False       # its coverage LP stopped before optimality
 
     def _duals(self, prob: pulp.LpProblem) -> np.ndarray | None:
         duals = np.zeros(self._shape)
@@ -468,6 +469,7 @@ class _LagrangianBound:
             if duals is not None:
                 self.value = lagrangian_bound(*self._args, duals,
                                               time_limit=self._clock.until(1.0), threads=1)
+                self.unsolved = self.value is None
         except Exception as err:  # noqa: BLE001 - reported as a note, the LP's bound stands
             self.error = err
         finally:
@@ -855,6 +857,9 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
     if lagrangian.error is not None:
         notes.append(f"the Lagrangian bound failed ({lagrangian.error}); the best bound "
                      f"is without it")
+    elif lagrangian.unsolved:
+        notes.append("the Lagrangian bound's LP stopped at the time limit; the best bound is "
+                     "without it")
     elif lagrangian.value is not None:
         stage_s["lagrangian_bound"] = lagrangian.seconds
         runs.append({"stage": "lagrangian_bound", "status": "optimal",
