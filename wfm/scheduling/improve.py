@@ -594,6 +594,10 @@ class _Trial:
     delta: np.ndarray
     dcost: float        # the changes' own cost (labour, preferences)
 
+    def gains(self, before: float) -> bool:
+        """Whether the LP's objective with the changes' own cost is below ``before``."""
+        return self.lp.objective + self.dcost < before - 1e-6
+
     def undo(self, objective: float) -> None:
         """Take the changes back out (the LP re-solved when next needed) at ``objective``."""
         self.lp.change(self.group, self.idx, -self.delta, solve=False)
@@ -733,11 +737,11 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             base = c0 + float(val[p_old, g])
         on_d = pair_on_day[a][d]
         moves = []
-        if on_d.size and (gain[on_d] - base).min() < limit:
-            delta = gain[on_d] - base
-            order = on_d[np.argsort(delta, kind="stable")]
-            moves = [(float(gain[i] - base), int(sel[i])) for i in order[:30]
-                     if gain[i] - base < limit and int(sel[i]) != p_old]
+        delta = gain[on_d] - base
+        if on_d.size and delta.min() < limit:
+            first30 = np.argsort(delta, kind="stable")[:30]
+            moves = [(float(delta[k]), int(sel[on_d[k]])) for k in first30
+                     if delta[k] < limit and int(sel[on_d[k]]) != p_old]
         if s0 is not None and -base < limit:
             moves.append((-base, -1))                # drop the day's shift
         moves.sort()
@@ -851,7 +855,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             cost_a = move_a.dcost
             n_tried += 1
             after_a = lp.objective
-            if after_a + cost_a < before - 1e-6:
+            if move_a.gains(before):
                 keep_move(a, [(s0, p)], move_a)
                 return 1, n_tried
             val2 = np.asarray(N @ lp.duals().T)
@@ -866,7 +870,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                                                 days=near)[:PAIR_SECOND_TRIED]:
                 move_b = try_move(b, [(s0b, pb)], below=before - cost_a - 1e-6)
                 n_tried += 1
-                if lp.objective + cost_a + move_b.dcost < before - 1e-6:
+                if move_b.gains(before - cost_a):
                     keep_move(a, [(s0, p)], move_a, last=False)
                     keep_move(b, [(s0b, pb)], move_b)
                     return 2, n_tried
@@ -985,7 +989,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 first_try = try_move(a, changes, below=before - 1e-6)
                 second_try = pending.result() if second is not None else None
                 tried += 1
-                if lp.objective + first_try.dcost < before - 1e-6:
+                if first_try.gains(before):
                     if second_try is not None:
                         second_try.undo(before)
                         i -= 1                 # tried again after this one
@@ -999,7 +1003,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 if second_try is None:
                     continue
                 tried += 1
-                if twin.objective + second_try.dcost < before - 1e-6:
+                if second_try.gains(before):
                     accepted += 1
                     improved_round = True
                     moved.add(second[0])
