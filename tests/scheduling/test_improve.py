@@ -90,36 +90,39 @@ def _present(catalog, groups, shifts):
     return present
 
 
-def test_coverage_lp_undo_without_solving_restores_the_objective():
+def _lp_and_move():
+    """The coverage LP of the medium instance with one agent at 06:00-14:00 on
+    day 0, and the heads of a 10:00 shift on day 1 for its first group.
+    ``(lp, build, present, idx, heads)``; ``build(present)`` makes a fresh LP."""
     scen, req, ros = _medium()
     _agents, demand, catalog, groups = _inputs(scen, req, ros)
-    early = _type(catalog, 0, "06:00", 8.0)
-    present = _present(catalog, groups, {0: [early]})
-    lp = _CoverageLP(demand, catalog, groups, present, scen.weights, None)
+    present = _present(catalog, groups, {0: [_type(catalog, 0, "06:00", 8.0)]})
+
+    def build(heads):
+        return _CoverageLP(demand, catalog, groups, heads, scen.weights, None)
+
+    idx, sh = catalog.presence[_type(catalog, 1, "10:00", 8.0)]
+    return build(present), build, present, idx, sh
+
+
+def test_coverage_lp_undo_without_solving_restores_the_objective():
+    lp, build, present, idx, sh = _lp_and_move()
     base = lp.objective
-    s = _type(catalog, 1, "10:00", 8.0)
-    idx, sh = catalog.presence[s]
     moved = lp.change(0, idx, sh)
     assert moved != pytest.approx(base)
     lp.change(0, idx, -sh, solve=False)
     lp.duals()
     assert lp.objective == pytest.approx(base, rel=1e-9)
     # the same as a coverage LP built from scratch for that presence
-    fresh = _CoverageLP(demand, catalog, groups, present, scen.weights, None)
-    assert fresh.objective == pytest.approx(base, rel=1e-9)
+    assert build(present).objective == pytest.approx(base, rel=1e-9)
 
 
 def test_coverage_lp_cutoff_stops_only_moves_that_cannot_gain():
-    scen, req, ros = _medium()
-    _agents, demand, catalog, groups = _inputs(scen, req, ros)
-    present = _present(catalog, groups, {0: [_type(catalog, 0, "06:00", 8.0)]})
-    lp = _CoverageLP(demand, catalog, groups, present, scen.weights, None)
+    lp, build, present, idx, sh = _lp_and_move()
     base = lp.objective
-    s = _type(catalog, 1, "10:00", 8.0)
-    idx, sh = catalog.presence[s]
     moved_present = present.copy()
     moved_present[0, idx] += sh
-    moved = _CoverageLP(demand, catalog, groups, moved_present, scen.weights, None).objective
+    moved = build(moved_present).objective
     assert moved != pytest.approx(base)
     # below the cutoff: solved to the end
     assert lp.change(0, idx, sh, cutoff=moved + 1.0) == pytest.approx(moved, rel=1e-9)
@@ -137,14 +140,10 @@ def test_coverage_lp_cutoff_stops_only_moves_that_cannot_gain():
 
 
 def test_twin_lp_solves_like_its_original_and_apart_from_it():
-    scen, req, ros = _medium()
-    _agents, demand, catalog, groups = _inputs(scen, req, ros)
-    present = _present(catalog, groups, {0: [_type(catalog, 0, "06:00", 8.0)]})
-    lp = _CoverageLP(demand, catalog, groups, present, scen.weights, None)
+    lp, _build, _present_now, idx, sh = _lp_and_move()
     twin = lp.twin()
     assert twin.objective == pytest.approx(lp.objective, rel=1e-9)
     base = lp.objective
-    idx, sh = catalog.presence[_type(catalog, 1, "10:00", 8.0)]
     moved = twin.change(0, idx, sh)
     assert moved != pytest.approx(base)
     assert lp.duals() is not None and lp.objective == pytest.approx(base, rel=1e-9)
