@@ -99,3 +99,23 @@ def test_two_week_schedule_keeps_every_weekly_contract():
     dates = pd.to_datetime(res.shifts["date"]).dt.date
     week2 = res.shifts[dates >= MON + dt.timedelta(days=7)]
     assert len(week2) >= 6            # 3 agents x 16 h in the week without demand
+
+
+def test_no_time_left_gives_the_greedy_construction_without_a_solver(monkeypatch):
+    from wfm.config import SchedulingWeights
+    from wfm.scheduling import assign
+
+    def no_solver(*_a, **_k):
+        raise AssertionError("a MILP was solved with no time left")
+
+    ag, catalog, grp = _two_weeks(min_hours=16.0, max_hours=24.0, max_days=3)
+    counts = {_type(catalog, d, "09:00", 8.0): 1 for d in (0, 2, 4, 8)}
+    monkeypatch.setattr(assign, "solve", no_solver)
+    out = assign.assign_group(0, grp, counts, catalog, [ag], SchedulingWeights(), 11.0,
+                              time_limit=0.0)
+    greedy = greedy_assign(grp, counts, catalog, [ag], 11 * 60)
+    assert out.shifts == top_up(grp, greedy, catalog, [ag], 11 * 60)
+    assert out.report.status == "time_limit"
+    # the planned shifts, and the second week topped up to its minimum
+    assert _hours_per_block(catalog, out.shifts[0]) == [24.0, 16.0]
+    assert valid_week(ag, out.shifts[0], catalog, 11 * 60)

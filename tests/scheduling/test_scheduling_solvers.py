@@ -211,7 +211,13 @@ class SolverSuite:
         assert res.status == "time_limit"
         assert "time limit" in res.message
         assert len(res.shifts) > 0 and len(res.assignments) > 0
-        assert res.solve_seconds < 2.0 + 20.0   # build and fallbacks add a little
+        # the steps that cannot finish in time are left out and said so (each
+        # took its own minimum time: 9.5-11.2 s with them), so the run ends
+        # soon after its limit (3.2-3.9 s measured; the allowance is for load)
+        assert "the LP relaxation on the full grid was not solved" in res.message
+        assert "no time was left for the rounding MILP" in res.message
+        assert "lp_relaxation" not in set(res.stages["stage"])
+        assert res.solve_seconds < 2.0 + 10.0
         checked(res, ros, scen, days=7)
 
 

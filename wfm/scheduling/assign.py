@@ -417,6 +417,8 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
         Shift type -> number of the group's agents step 1 planned on it.
     time_limit : float, optional
         Wall-clock limit for this group [s] (shared by the chunks and the repair pass).
+        At 0 no MILP is solved: each chunk takes its greedy construction
+        (:func:`greedy_assign`), reported with status ``time_limit``.
     neighbour : int
         Shift types starting this close to a planned one are candidates [min].
     max_priority : float
@@ -454,6 +456,10 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
             left = max(0.3, (time_limit - (time.perf_counter() - t_start))
                        * len(sub.members) / sum(len(c.members) for c in subs[i:]))
         greedy = greedy_assign(sub, plans[i], catalog, agents, rest)
+        if time_limit is not None and time_limit <= 0:
+            shifts.update({a: list(ss) for a, ss in greedy.items() if ss})
+            reps.append(SolveReport("time_limit", None, None, None, 0.0, solver, False))
+            continue
         mine, rep = _assign_chunk(g, sub, planned, target, greedy, catalog, agents, cost,
                                   weights, rest, short_weight, solver, left, gap, neighbour)
         reps.append(rep)

@@ -76,13 +76,18 @@ from wfm.scheduling.roster import Agent, parse_roster
 from wfm.scheduling.solve import SolveReport, check_solver, rel_gap, solve
 from wfm.scheduling.templates import ShiftCatalog, coarsen, expand_shifts, net_presence
 
-#: Share of the time limit by which each step should be done (the LP
-#: relaxation, step 1, step 2, step 3; the local search gets the rest, less
-#: :data:`FRAMES_SECONDS`). The LP takes about the
-#: same time whatever the number of agents (~20 s for a week of the sample
-#: scenario), so it may use half of a short limit. Step 1 ends by the larger
-#: of the second share and what :data:`STEPS_2_3_SECONDS_PER_AGENT` leaves.
-STAGE_DEADLINES = (0.5, 0.42, 0.78, 0.9)
+#: Share of the time limit by which the LP relaxation and step 1 should be
+#: done. The LP takes about the same time whatever the number of agents (~20 s
+#: for a week of the sample scenario), so it may use half of a short limit.
+#: Step 1 ends by the larger of the second share and what
+#: :data:`STEPS_2_3_SECONDS_PER_AGENT` leaves.
+STAGE_DEADLINES = (0.5, 0.42)
+#: Share of the time left after step 1 by which steps 2 and 3 should be done;
+#: the local search gets the rest, less :data:`FRAMES_SECONDS`. Its first
+#: seconds gain the most: 150 agents at 30 s, 6,782 when steps 2 and 3 ran to
+#: 78 and 90 % of the limit (no time was left for the search), 3,180 with 8 s
+#: of search; at 60 and 120 s the same as with those deadlines.
+STEPS_2_3_SHARES = (0.2, 0.4)
 #: Time steps 2 and 3 take per agent [s] (measured: 50 agents ~15 s, 150
 #: agents ~60 s on 2 cores), kept free of step 1 within 30-60 % of the limit.
 STEPS_2_3_SECONDS_PER_AGENT = 0.4
@@ -101,7 +106,7 @@ IMPROVE_MIN_SECONDS = 3.0
 #: variables; the break MILP above it only rounds its LP relaxation.
 MIP_MAX_INTEGERS = 1500
 #: The break MILP gets this share of the time left (at least
-#: :data:`BREAK_MIP_MIN_SECONDS`), within :data:`STAGE_DEADLINES`.
+#: :data:`BREAK_MIP_MIN_SECONDS`), within :data:`STEPS_2_3_SHARES`.
 BREAK_MIP_SHARE = 0.25
 BREAK_MIP_MIN_SECONDS = 2.0
 #: Threads that assign named agents to the planned shifts (step 2), one skill
@@ -112,9 +117,18 @@ STEP2_WORKERS = 2
 #: and the time it saves goes to the steps after it (50 agents at 60 s: a
 #: solution 3.45 % from its bound at 23 s, none better by its limit at 40 s).
 ROUNDING_GAP = 0.05
+#: The rounding MILP is skipped (counts rounded cumulatively) when step 1
+#: leaves it less than this many seconds: building it alone takes 1-2 s.
+ROUNDING_MIN_SECONDS = 1.0
 #: Share of the time limit by which the LP relaxation on the full grid (the
 #: bound, solved in a thread alongside steps 1-3) must be done.
 BOUND_LP_DEADLINE = 0.95
+#: Below this time limit [s] the LP on the full grid is not started: it needs
+#: 20-35 s on one core (40-150 agents), so it would not finish, and it would
+#: slow the LP on blocks that the schedule is built from (150 agents at 15 s:
+#: that LP stopped at its limit too, and its last iterate rounded to a
+#: schedule 100 times worse than one from a finished LP).
+BOUND_LP_MIN_LIMIT = 40.0
 #: HiGHS options of the LP relaxations: interior point, then crossover.
 LP_OPTIONS = {"solver": "ipm", "run_crossover": "on"}
 
@@ -610,6 +624,10 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
         # small enough to solve the counts exactly, on the full grid
         del prob
         prob = build_model(demand, catalog, groups, agents, weights, rest_h)
+    elif on_blocks and time_limit < BOUND_LP_MIN_LIMIT:
+        notes.append(f"the LP relaxation on the full grid was not solved (it needs more than "
+                     f"the time limit of {time_limit:g} s); the bound is the LP's on hourly "
+                     f"blocks")
     elif on_blocks:
         # The LP on the full grid gives the bound; IPM runs on one core for
         # ~20-30 s whatever the number of agents, so it runs in a thread
@@ -671,6 +689,11 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
         say(f"  shift-count MILP: {rep_m.status}, bound {best_bound or float('nan'):,.1f} "
             f"({stage_s['shift_counts']:.1f} s)")
         del prob
+    elif clock.until(step1_end, floor=0.0) < ROUNDING_MIN_SECONDS:
+        del prob
+        hit_limit = True
+        notes.append("no time was left for the rounding MILP; the LP's counts were rounded "
+                     "cumulatively")
     else:
         del prob
         t = time.perf_counter()
@@ -690,6 +713,10 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
 
     # -- step 2: named agents ----------------------------------------------
     t = time.perf_counter()
+    after1 = clock.elapsed()
+    step2_end, step3_end = (
+        (after1 + share * max(0.0, time_limit - after1)) / time_limit
+        for share in STEPS_2_3_SHARES)
     shifts_of: dict[int, list[int]] = {}
     n_short = n_extra = 0
     missed: dict[int, float] = {}
@@ -715,8 +742,9 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
             "neighbour": ROUGH_PLAN_NEIGHBOUR_MINUTES,
             "max_priority": float(max(demand.priority[c] for c in grp.skills))}
         with lock:
-            budget = clock.until(STAGE_DEADLINES[2], floor=0.0)
-            lim = None if budget is None else \
+            budget = clock.until(step2_end, floor=0.0)
+            # no time left: the greedy construction (assign_group at 0 s)
+            lim = None if budget is None else 0.0 if budget <= 0.0 else \
                 max(0.5, budget * sizes[g] / max(left_size, 1.0))
             left_size -= sizes[g]
         return assign_group(g, grp, planned_of[g], catalog, agents, weights, rest_h,
@@ -771,19 +799,26 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
                                  .astype(int), minlength=len(bv))
             start.update({v: int(spread[j]) for j, v in enumerate(bv)})
         how = "spread evenly over their windows"
-    left = clock.until(STAGE_DEADLINES[3], floor=1.0)
+    left = clock.until(step3_end, floor=0.0)
     if left is not None:
         left = min(left, max(BREAK_MIP_MIN_SECONDS,
                              BREAK_MIP_SHARE * (time_limit - clock.elapsed())))
-    rep3 = solve(prob3, solver, time_limit=left, gap=gap, threads=threads, start=start)
-    if not rep3.has_solution:
+    rep3 = None
+    if left is None or left > 0.0:
+        rep3 = solve(prob3, solver, time_limit=None if left is None else max(1.0, left),
+                     gap=gap, threads=threads, start=start)
+        if not rep3.has_solution:
+            record("breaks_no_solution", rep3)
+        why = "found no solution in time"
+    else:
+        hit_limit = True
+        why = "had no time left"
+    if rep3 is None or not rep3.has_solution:
         # the search moves them on
         for v, k in start.items():
             v.lowBound = v.upBound = k
-        record("breaks_no_solution", rep3)
         rep3 = solve(prob3, solver, time_limit=max(5.0, left or 5.0), threads=threads)
-        notes.append(f"break placement found no solution in time; each pool's breaks were "
-                     f"{how}")
+        notes.append(f"break placement {why}; each pool's breaks were {how}")
     record("breaks", rep3)
     stage_s["breaks"] = time.perf_counter() - t
     say(f"step 3/4: breaks placed, {rep3.status} ({stage_s['breaks']:.1f} s)")
