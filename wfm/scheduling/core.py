@@ -82,12 +82,15 @@ from wfm.scheduling.templates import ShiftCatalog, coarsen, expand_shifts, net_p
 #: Step 1 ends by the larger of the second share and what
 #: :data:`STEPS_2_3_SECONDS_PER_AGENT` leaves.
 STAGE_DEADLINES = (0.5, 0.42)
-#: Share of the time left after step 1 by which steps 2 and 3 should be done;
-#: the local search gets the rest, less :data:`FRAMES_SECONDS`. Its first
-#: seconds gain the most: 150 agents at 30 s, 6,782 when steps 2 and 3 ran to
-#: 78 and 90 % of the limit (no time was left for the search), 3,180 with 8 s
-#: of search; at 60 and 120 s the same as with those deadlines.
-STEPS_2_3_SHARES = (0.2, 0.4)
+#: Seconds per agent the local search is kept after step 1 (at most half of
+#: the time left then, less :data:`FRAMES_SECONDS`); steps 2 and 3 share the
+#: rest, step 2 ending by :data:`STEP2_SHARE` of it. Fixed deadlines (78 and
+#: 90 % of the limit) left the search no time when step 1 took its full
+#: share: 150 agents at 30 s gave 6,782, against 3,180 with 8 s of search.
+#: Step 2 needs its time too: with 20 % of the time left after step 1, 150
+#: agents at 120 s gave 3,005 against 2,946.
+IMPROVE_SECONDS_PER_AGENT = 0.3
+STEP2_SHARE = 0.8
 #: Time steps 2 and 3 take per agent [s] (measured: 50 agents ~15 s, 150
 #: agents ~60 s on 2 cores), kept free of step 1 within 30-60 % of the limit.
 STEPS_2_3_SECONDS_PER_AGENT = 0.4
@@ -97,16 +100,17 @@ STEPS_2_3_SECONDS_PER_AGENT = 0.4
 #: week 11,236 against 11,716 with the settings for the rounding MILP's counts.
 ROUGH_PLAN_NEIGHBOUR_MINUTES = 30
 #: Seconds kept for building the output frames after the improvement search,
-#: and per agent (500 agents at 600 s: 2 s left the run 1.1 s over its limit).
-FRAMES_SECONDS = 2.0
-FRAMES_SECONDS_PER_AGENT = 0.005
+#: and per agent (500 agents at 600 s: 2 s left the run 1.1 s over its limit;
+#: 150 agents at 30 s ended 2.3 s early with 2 s + 0.005 s per agent).
+FRAMES_SECONDS = 1.0
+FRAMES_SECONDS_PER_AGENT = 0.007
 #: The improvement search runs when at least this many seconds are left.
 IMPROVE_MIN_SECONDS = 3.0
 #: Step 1 is solved as a MILP (not LP + rounding) up to this many integer
 #: variables; the break MILP above it only rounds its LP relaxation.
 MIP_MAX_INTEGERS = 1500
 #: The break MILP gets this share of the time left (at least
-#: :data:`BREAK_MIP_MIN_SECONDS`), within :data:`STEPS_2_3_SHARES`.
+#: :data:`BREAK_MIP_MIN_SECONDS`), within :data:`IMPROVE_SECONDS_PER_AGENT`'s split.
 BREAK_MIP_SHARE = 0.25
 BREAK_MIP_MIN_SECONDS = 2.0
 #: Threads that assign named agents to the planned shifts (step 2), one skill
@@ -714,9 +718,11 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
     # -- step 2: named agents ----------------------------------------------
     t = time.perf_counter()
     after1 = clock.elapsed()
-    step2_end, step3_end = (
-        (after1 + share * max(0.0, time_limit - after1)) / time_limit
-        for share in STEPS_2_3_SHARES)
+    frames_s = FRAMES_SECONDS + FRAMES_SECONDS_PER_AGENT * len(agents)
+    rest = max(0.0, time_limit - after1 - frames_s)
+    steps_2_3 = rest - min(0.5 * rest, IMPROVE_SECONDS_PER_AGENT * len(agents))
+    step2_end = (after1 + STEP2_SHARE * steps_2_3) / time_limit
+    step3_end = (after1 + steps_2_3) / time_limit
     shifts_of: dict[int, list[int]] = {}
     n_short = n_extra = 0
     missed: dict[int, float] = {}
@@ -828,8 +834,7 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
     del prob3
 
     # -- improvement: local search on the named schedule ---------------------
-    left = None if time_limit is None else \
-        time_limit - clock.elapsed() - FRAMES_SECONDS - FRAMES_SECONDS_PER_AGENT * len(agents)
+    left = None if time_limit is None else time_limit - clock.elapsed() - frames_s
     if left is None or left >= IMPROVE_MIN_SECONDS:
         t = time.perf_counter()
         try:
