@@ -365,3 +365,30 @@ def test_pair_move_when_no_one_agent_move_gains(monkeypatch):
     assert res.objective == pytest.approx(8.0, abs=1e-6)   # 16 h x 0.5, nothing short
     assert _objective(demand, catalog, groups, agents, scen.weights, res.shifts, res.options,
                       res.quota) == pytest.approx(8.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(("cut", "gap", "status"), [
+    (False, 0.0, "feasible"),       # every step finished, gap above the requested
+    (True, 0.0, "time_limit"),      # the search stopped by the clock: said
+    (True, 0.9, "optimal"),         # ... unless the schedule is within the requested gap
+])
+def test_a_search_stopped_by_the_time_limit_sets_the_status(monkeypatch, cut, gap, status):
+    from test_lagrangian import _one_group_inputs
+
+    from wfm.scheduling import core, schedule
+
+    real = core.improve_schedule
+
+    def stopped_by_the_clock(*args, **kw):
+        out = real(*args, **kw)
+        out.stopped = "time limit"
+        return out
+
+    if cut:
+        monkeypatch.setattr(core, "improve_schedule", stopped_by_the_clock)
+    scen, req, ros = _one_group_inputs()
+    res = schedule(req, scen, ros, time_limit=60, gap=gap)
+    assert "improve" in set(res.stages["stage"])
+    assert 0.1 < res.gap < 0.9          # 3,619.9 against its bound
+    assert res.status == status
+    assert ("a step stopped at the time limit" in res.message) == cut

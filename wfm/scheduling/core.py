@@ -110,7 +110,8 @@ IMPROVE_MIN_SECONDS = 3.0
 #: variables; the break MILP above it only rounds its LP relaxation.
 MIP_MAX_INTEGERS = 1500
 #: The break MILP gets this share of the time left (at least
-#: :data:`BREAK_MIP_MIN_SECONDS`), within :data:`IMPROVE_SECONDS_PER_AGENT`'s split.
+#: :data:`BREAK_MIP_MIN_SECONDS`), within the time steps 2 and 3 share
+#: (:data:`IMPROVE_SECONDS_PER_AGENT`).
 BREAK_MIP_SHARE = 0.25
 BREAK_MIP_MIN_SECONDS = 2.0
 #: Threads that assign named agents to the planned shifts (step 2), one skill
@@ -145,9 +146,10 @@ class ScheduleResult:
     ----------
     status : str
         ``optimal`` (objective within the requested gap of the bound),
-        ``feasible`` (a schedule, gap above the requested one), ``time_limit``
-        (a step stopped at its time limit; the best schedule found is
-        returned) or ``infeasible``.
+        ``time_limit`` (gap above the requested one, and a step, the local
+        search included, stopped at its time limit; the best schedule found
+        is returned), ``feasible`` (gap above the requested one, every step
+        finished) or ``infeasible``.
     objective : float
         Objective of the returned schedule, recomputed from it.
     best_bound : float or None
@@ -628,11 +630,7 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
         # small enough to solve the counts exactly, on the full grid
         del prob
         prob = build_model(demand, catalog, groups, agents, weights, rest_h)
-    elif on_blocks and time_limit < BOUND_LP_MIN_LIMIT:
-        notes.append(f"the LP relaxation on the full grid was not solved (it needs more than "
-                     f"the time limit of {time_limit:g} s); the bound is the LP's on hourly "
-                     f"blocks")
-    elif on_blocks:
+    elif on_blocks and time_limit >= BOUND_LP_MIN_LIMIT:
         # The LP on the full grid gives the bound; IPM runs on one core for
         # ~20-30 s whatever the number of agents, so it runs in a thread
         # (HiGHS releases the GIL) while the counts come from the same model
@@ -668,6 +666,11 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
         else:
             lagrangian.start(prob)
     lp_counts = {k: value(v) for k, v in prob.wfm.n.items()}
+    if on_blocks and background is None:
+        notes.append(f"the LP relaxation on the full grid was not solved (it needs more than "
+                     f"the time limit of {time_limit:g} s); "
+                     + ("no bound is available" if lp_value is None
+                        else "the bound is the LP's on hourly blocks"))
     if lp_value is None:
         notes.append("the LP relaxation stopped at the time limit; its last iterate was "
                      "rounded" + ("" if on_blocks else " and no bound is available"))
@@ -846,6 +849,7 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
                          f"schedule of step 3 is returned")
         else:
             shifts_of, option, quota = imp.shifts, imp.options, imp.quota
+            hit_limit |= imp.stopped == "time limit"
             runs.append({"stage": "improve", "status": imp.stopped.replace(" ", "_"),
                          "objective": imp.objective, "best_bound": None, "gap": None,
                          "seconds": imp.seconds, "solver": "highs"})
@@ -909,10 +913,10 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
             best_bound = lagrangian.value
     gap_final = rel_gap(objective, best_bound)
     elapsed = clock.elapsed()
-    if hit_limit:
+    if gap_final is not None and gap_final <= gap + 1e-9:
+        status = "optimal"      # what was asked for, even if a step was cut short
+    elif hit_limit:
         status = "time_limit"
-    elif gap_final is not None and gap_final <= gap + 1e-9:
-        status = "optimal"
     else:
         status = "feasible"
     unmet_df, summary = _unmet_frames(demand, out)
