@@ -392,3 +392,45 @@ def test_a_search_stopped_by_the_time_limit_sets_the_status(monkeypatch, cut, ga
     assert 0.1 < res.gap < 0.9          # 3,619.9 against its bound
     assert res.status == status
     assert ("a step stopped at the time limit" in res.message) == cut
+
+
+def test_search_stops_once_its_target_is_reached():
+    scen, req, ros = _medium()
+    agents, demand, catalog, groups = _inputs(scen, req, ros)
+    early = _type(catalog, 0, "06:00", 8.0)
+    shifts = {a: [early] for a in range(len(agents))}
+    options = {(a, early): 0 for a in shifts}
+    free = improve_schedule(demand, catalog, groups, agents, shifts, options, scen.weights,
+                            11.0, max_rounds=50, target=lambda: None)
+    assert free.stopped != "gap reached" and free.rounds > 2
+    # a target between the start and the local optimum: the search stops at
+    # the first round that starts at or below it, before the local optimum
+    goal = (free.objective_start + free.objective) / 2
+    asked = []
+
+    def target():
+        asked.append(1)
+        return goal
+
+    cut = improve_schedule(demand, catalog, groups, agents, shifts, options, scen.weights,
+                           11.0, max_rounds=50, target=target)
+    assert cut.stopped == "gap reached"
+    assert cut.objective <= goal + 1e-9 and cut.objective > free.objective + 1e-6
+    assert cut.rounds < free.rounds and len(asked) == cut.rounds + 1
+
+
+def test_schedule_stops_the_search_within_the_requested_gap():
+    from test_lagrangian import _one_group_inputs
+
+    from wfm.scheduling import schedule
+
+    scen, req, ros = _one_group_inputs()
+    # the search ends at 3,619.9 (the brute-force optimum), 4,453.2 after
+    # step 3, against step 1's bound 2,592.3: within 40 % after one round
+    wide = schedule(req, scen, ros, time_limit=60, gap=0.4)
+    assert wide.stages.set_index("stage").loc["improve", "status"] == "gap_reached"
+    assert wide.status == "optimal" and wide.gap <= 0.4
+    # never within 10 %: the search runs to its local optimum
+    narrow = schedule(req, scen, ros, time_limit=60, gap=0.1)
+    assert narrow.stages.set_index("stage").loc["improve", "status"] == "local_optimum"
+    assert narrow.status == "feasible"

@@ -450,6 +450,11 @@ class _BackgroundLP:
         """Wait for the solve to end."""
         self._thread.join()
 
+    @property
+    def finished(self) -> bool:
+        """Whether the thread is done (``report`` and ``error`` are final)."""
+        return not self._thread.is_alive()
+
     def result(self) -> SolveReport:
         """Wait for the solve; re-raise what it raised."""
         self.wait()
@@ -846,12 +851,23 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
 
     # -- improvement: local search on the named schedule ---------------------
     left = None if time_limit is None else time_limit - clock.elapsed() - frames_s
+    def goal() -> float | None:
+        # the objective within the requested gap of the best bound known now
+        # (the LP on the full grid and the bound at its duals may come in
+        # during the search)
+        bounds = [best_bound, lagrangian.value]
+        if background is not None and background.finished \
+                and background.report is not None and background.report.status == "optimal":
+            bounds.append(background.report.objective)
+        b = max((x for x in bounds if x is not None), default=None)
+        return None if b is None or b <= 0.0 else b / (1.0 - gap)
+
     if left is None or left >= IMPROVE_MIN_SECONDS:
         t = time.perf_counter()
         try:
             imp = improve_schedule(demand, catalog, groups, agents, shifts_of, option,
                                    weights, rest_h, time_limit=left, threads=threads,
-                                   progress=say)
+                                   target=goal, progress=say)
         except CoverageLPError as err:
             notes.append(f"the local search could not start (coverage LP: {err}); the "
                          f"schedule of step 3 is returned")

@@ -609,6 +609,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                      options: dict[tuple[int, int], int], weights: SchedulingWeights,
                      min_rest_hours: float, *, time_limit: float | None = None,
                      threads: int | None = None, max_rounds: int | None = None,
+                     target: Callable[[], float | None] | None = None,
                      progress: Callable[[str], None] | None = None) -> ImproveResult:
     """Improve a named schedule by moves of one agent's shifts.
 
@@ -630,6 +631,10 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     threads : int, optional
         HiGHS threads; unless 1 (and on more than one core), a second thread
         tries every other move in a twin of the coverage LP.
+    target : callable, optional
+        Asked at the start of each round: an objective at which the search
+        stops (``stopped == "gap reached"``), e.g. the requested gap above
+        the best bound known by then, or None to go on.
 
     Returns
     -------
@@ -885,6 +890,10 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 break
             if time_limit is not None and time.perf_counter() - t0 > time_limit:
                 stopped = "time limit"
+                break
+            goal = None if target is None else target()
+            if goal is not None and current <= goal + 1e-9:
+                stopped = "gap reached"
                 break
             rounds += 1
             pi = lp.duals()                                  # (G, T)
