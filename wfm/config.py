@@ -321,7 +321,8 @@ class Solver(_Model):
     backend: Literal["highs", "cbc"] = Field("highs", description="highs | cbc: solver of "
                                              "the MILPs (the LP relaxation always uses HiGHS)")
     time_limit_seconds: float = Field(120.0, gt=0.0, description="wall-clock limit [s]")
-    gap: float = Field(0.01, ge=0.0, lt=1.0, description="relative MIP gap to stop at")
+    gap: float = Field(0.01, ge=0.0, lt=1.0, description="relative gap to the best bound "
+                       "at which the MILPs and the scheduler's local search stop")
     threads: int | None = Field(None, ge=1, description="solver threads (None: solver "
                                 "default); 1 also keeps the scheduler's own steps on one "
                                 "core (its LP for the bound and its skill groups one after "

@@ -22,7 +22,8 @@ def schedule_cmd(
                                      help="wall-clock limit for all steps [s] (default: "
                                           "the scenario's solver.time_limit_seconds)"),
     gap: float = typer.Option(None, "--gap", min=0.0, max=0.99,
-                              help="relative gap to aim for (default: solver.gap)"),
+                              help="relative gap to the best bound at which the run "
+                                   "stops early (default: solver.gap)"),
     solver: str = typer.Option(None, "--solver", help="highs or cbc for the MILPs "
                                                       "(default: solver.backend; the LP "
                                                       "relaxation always uses HiGHS)"),

@@ -543,7 +543,8 @@ def schedule(requirements: pd.DataFrame, scenario: Scenario,
     time_limit : float, optional
         Wall-clock limit for all steps [s]; default ``solver.time_limit_seconds``.
     gap : float, optional
-        Relative gap to aim for (0-1); default ``solver.gap``.
+        Relative gap to the best bound (0-1) at which the MILPs and the local
+        search stop (the run ends early then); default ``solver.gap``.
     solver : {"highs", "cbc"}, optional
         Default ``solver.backend``.
     progress : callable, optional
