@@ -152,3 +152,21 @@ def test_a_lagrangian_bound_out_of_time_is_left_out_and_said(monkeypatch):
     res = schedule(req, scen, ros, time_limit=60)
     assert "the Lagrangian bound's LP stopped at the time limit" in res.message
     assert "lagrangian_bound" not in set(res.stages["stage"])
+
+
+def test_under_a_short_limit_the_bound_is_taken_at_the_duals_of_the_lp_on_blocks(monkeypatch):
+    # the large-instance path below BOUND_LP_MIN_LIMIT: no LP on the full grid,
+    # so the Lagrangian bound is priced at the block LP's duals, spread over
+    # each block's intervals; it must still lie below the brute-force optimum
+    monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
+    scen, req, ros = _one_group_inputs()
+    res = schedule(req, scen, ros, time_limit=core.BOUND_LP_MIN_LIMIT - 1)
+    stages = res.stages.set_index("stage")
+    assert "lp_relaxation" not in stages.index
+    blocks = stages.loc["lp_blocks", "objective"]
+    lag = stages.loc["lagrangian_bound", "objective"]
+    # 1,800.5 against the block LP's 1,203.3 (at the full grid's duals: 1,818.3)
+    assert lag > blocks + 1.0
+    assert res.best_bound == pytest.approx(lag)
+    assert lag <= 3619.9 + 1e-6                 # brute force
+    assert "the LP relaxation on the full grid was not solved" in res.message

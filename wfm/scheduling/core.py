@@ -470,7 +470,11 @@ class _LagrangianBound:
     Computed where that LP was solved: in the bound's thread after its LP
     (:meth:`compute`), or in a thread of its own when step 1 solved it
     (:meth:`start`). About 3 s at 150 agents; its LP stops at the run's time
-    limit.
+    limit. Under a short limit, without the LP on the full grid, it is taken
+    at the duals of the LP on blocks, each block's spread evenly over its
+    intervals (any duals give a bound): 150 agents 2,787.8 against that LP's
+    2,735.7, in 3.7 s (the LP on the full grid: 2,787.8 in 25 s; the bound at
+    its duals 2,805.3).
     """
 
     def __init__(self, demand: Demand, catalog: ShiftCatalog, groups: list[Group],
@@ -485,12 +489,16 @@ class _LagrangianBound:
         self.seconds = 0.0
         self.unsolved = False       # its coverage LP stopped before optimality
 
-    def _duals(self, prob: pulp.LpProblem) -> np.ndarray | None:
-        duals = np.zeros(self._shape)
+    def _duals(self, prob: pulp.LpProblem, block: int = 1) -> np.ndarray | None:
+        G, T = self._shape
+        duals = np.zeros((G, -(-T // block)))
         for (g, t), con in prob.wfm.heads.items():
             if con.pi is None:
                 return None
             duals[g, t] = con.pi
+        if block > 1:
+            # a head for the block's k intervals is worth the block's dual
+            duals = np.repeat(duals / block, block, axis=1)[:, :T]
         return duals
 
     def _run(self, duals: np.ndarray | None) -> None:
@@ -505,13 +513,16 @@ class _LagrangianBound:
         finally:
             self.seconds = time.perf_counter() - t
 
-    def compute(self, prob: pulp.LpProblem) -> None:
-        """From the duals of ``prob`` (its LP solved to optimality), in this thread."""
-        self._run(self._duals(prob))
+    def compute(self, prob: pulp.LpProblem, block: int = 1) -> None:
+        """From the duals of ``prob`` (its LP solved to optimality), in this thread.
 
-    def start(self, prob: pulp.LpProblem) -> None:
+        ``block``: intervals per interval of ``prob`` (a model on blocks).
+        """
+        self._run(self._duals(prob, block))
+
+    def start(self, prob: pulp.LpProblem, block: int = 1) -> None:
         """As :meth:`compute`, in a thread of its own (the duals are read now)."""
-        self._thread = threading.Thread(target=self._run, args=(self._duals(prob),),
+        self._thread = threading.Thread(target=self._run, args=(self._duals(prob, block),),
                                         name="wfm-lagrangian", daemon=True)
         self._thread.start()
 
@@ -674,11 +685,13 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
                               "report this with the scenario and roster")
     lp_value = rep1.objective if rep1.status == "optimal" else None
     best_bound = lp_value
-    if lp_value is not None and not on_blocks:
+    if lp_value is not None and (not on_blocks or background is None):
+        # on blocks only without the LP on the full grid (a short limit)
+        block = k_blk if on_blocks else 1
         if threads == 1:
-            lagrangian.compute(prob)
+            lagrangian.compute(prob, block)
         else:
-            lagrangian.start(prob)
+            lagrangian.start(prob, block)
     lp_counts = {k: value(v) for k, v in prob.wfm.n.items()}
     if on_blocks and background is None:
         notes.append(f"the LP relaxation on the full grid was not solved (it needs more than "
