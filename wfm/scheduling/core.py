@@ -672,9 +672,10 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
         + (f" on {k_blk * demand.interval_minutes}-minute blocks" if on_blocks else "")
         + f" ({stage_s['build_counts']:.1f} s to build)")
     t = time.perf_counter()
-    # alone (a short limit, no LP on the full grid alongside) it may take longer:
-    # every later step is built on it
-    lp_share = BLOCKS_LP_ALONE_SHARE if on_blocks and background is None else STAGE_DEADLINES[0]
+    # the LP on blocks without the LP on the full grid alongside (a short limit)
+    blocks_alone = on_blocks and background is None
+    # alone it may take longer: every later step is built on it
+    lp_share = BLOCKS_LP_ALONE_SHARE if blocks_alone else STAGE_DEADLINES[0]
     rep1 = solve(prob, "highs", time_limit=clock.until(lp_share), mip=False,
                  threads=threads, options=LP_OPTIONS)
     lp_stage = "lp_blocks" if on_blocks else "lp_relaxation"
@@ -685,15 +686,14 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
                               "report this with the scenario and roster")
     lp_value = rep1.objective if rep1.status == "optimal" else None
     best_bound = lp_value
-    if lp_value is not None and (not on_blocks or background is None):
-        # on blocks only without the LP on the full grid (a short limit)
+    if lp_value is not None and (not on_blocks or blocks_alone):
         block = k_blk if on_blocks else 1
         if threads == 1:
             lagrangian.compute(prob, block)
         else:
             lagrangian.start(prob, block)
     lp_counts = {k: value(v) for k, v in prob.wfm.n.items()}
-    if on_blocks and background is None:
+    if blocks_alone:
         notes.append(f"the LP relaxation on the full grid was not solved (it needs more than "
                      f"the time limit of {time_limit:g} s); "
                      + ("no bound is available" if lp_value is None
@@ -865,6 +865,7 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
 
     # -- improvement: local search on the named schedule ---------------------
     left = None if time_limit is None else time_limit - clock.elapsed() - frames_s
+
     def goal() -> float | None:
         # the objective within the requested gap of the best bound known now
         # (the LP on the full grid and the bound at its duals may come in
