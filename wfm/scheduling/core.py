@@ -697,7 +697,7 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
         notes.append(f"the LP relaxation on the full grid was not solved (it needs more than "
                      f"the time limit of {time_limit:g} s); "
                      + ("no bound is available" if lp_value is None
-                        else "the bound is the LP's on hourly blocks"))
+                        else "the bound comes from the LP on hourly blocks"))
     if lp_value is None:
         notes.append("the LP relaxation stopped at the time limit; its last iterate was "
                      "rounded" + ("" if on_blocks else " and no bound is available"))
