@@ -53,14 +53,21 @@ def test_a_misplaced_shift_moves_onto_the_demand():
                       res.quota) == pytest.approx(4.0, abs=1e-6)
 
 
-@pytest.mark.parametrize("threads", [1, None])    # one LP, or a twin in a second thread
-def test_search_keeps_every_contract_and_reports_the_true_objective(threads):
+def _poor_start():
+    """The medium instance and a legal but poor start: every agent works
+    06:00-14:00 on Monday only. ``(scen, agents, demand, catalog, groups,
+    shifts, options)``."""
     scen, req, ros = _medium()
     agents, demand, catalog, groups = _inputs(scen, req, ros)
-    # a legal but poor start: every agent works 06:00-14:00 on Monday only
     early = _type(catalog, 0, "06:00", 8.0)
     shifts = {a: [early] for a in range(len(agents))}
     options = {(a, early): 0 for a in shifts}
+    return scen, agents, demand, catalog, groups, shifts, options
+
+
+@pytest.mark.parametrize("threads", [1, None])    # one LP, or a twin in a second thread
+def test_search_keeps_every_contract_and_reports_the_true_objective(threads):
+    scen, agents, demand, catalog, groups, shifts, options = _poor_start()
     start = _objective(demand, catalog, groups, agents, scen.weights, shifts, options,
                        _CoverageLP(demand, catalog, groups, _present(catalog, groups, shifts),
                                    scen.weights, None).quota())
@@ -395,11 +402,7 @@ def test_a_search_stopped_by_the_time_limit_sets_the_status(monkeypatch, cut, ga
 
 
 def test_search_stops_once_its_target_is_reached():
-    scen, req, ros = _medium()
-    agents, demand, catalog, groups = _inputs(scen, req, ros)
-    early = _type(catalog, 0, "06:00", 8.0)
-    shifts = {a: [early] for a in range(len(agents))}
-    options = {(a, early): 0 for a in shifts}
+    scen, agents, demand, catalog, groups, shifts, options = _poor_start()
     free = improve_schedule(demand, catalog, groups, agents, shifts, options, scen.weights,
                             11.0, max_rounds=50, target=lambda: None)
     assert free.stopped != "gap reached" and free.rounds > 2
