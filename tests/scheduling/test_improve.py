@@ -374,6 +374,41 @@ def test_pair_move_when_no_one_agent_move_gains(monkeypatch):
                       res.quota) == pytest.approx(8.0, abs=1e-6)
 
 
+def test_moves_tried_and_rejected_give_way_to_the_next_predictions(monkeypatch):
+    # one head 08-16, the agent at 12:00. Duals that mispredict: the 14:00
+    # start (covering 21-22, priced -100 an interval) ahead of the 08:00
+    # start (08-09, -50), which alone gains. One move is checked per day.
+    # The 14:00 start is tried and rejected; without passing over it the next
+    # round tries it again, and the search stops at 12:00. Passing over it,
+    # the next round tries the 08:00 start, the optimum.
+    import wfm.scheduling.improve as imp
+
+    scen = scenario([fixed("08:00", [8.0], latest="14:00", step=60)])
+    req = requirements(scen, 1, {"voice": [(0, 8, 16, 1.0)]})
+    ros = roster([{"agent_id": "a", "skills": "voice"}])
+    agents, demand, catalog, groups = _inputs(scen, req, ros, days=1)
+    noon = _type(catalog, 0, "12:00", 8.0)
+    pi = np.zeros((len(groups), catalog.n_intervals))
+    pi[:, 84:88] = -100.0                       # 21:00-22:00
+    pi[:, 32:36] = -50.0                        # 08:00-09:00
+    monkeypatch.setattr(imp._CoverageLP, "duals", lambda self: pi)
+    monkeypatch.setattr(imp, "CHECKED_PER_DAY", 1)
+    monkeypatch.setattr(imp, "PAIR_FIRST_TRIED", 0)
+
+    def search():
+        return improve_schedule(demand, catalog, groups, agents, {0: [noon]}, {(0, noon): 0},
+                                scen.weights, 11.0, threads=1)
+
+    res = search()
+    assert res.shifts == {0: [_type(catalog, 0, "08:00", 8.0)]}
+    assert res.objective == pytest.approx(4.0, abs=1e-6)     # 8 h x 0.5, nothing short
+    assert res.tried >= 2
+    monkeypatch.setattr(imp, "FRESH_ROUNDS", 0)
+    stuck = search()
+    assert stuck.shifts == {0: [noon]}
+    assert stuck.objective > 100.0                           # 4 h short
+
+
 @pytest.mark.parametrize(("cut", "gap", "status"), [
     (False, 0.0, "feasible"),       # every step finished, gap above the requested
     (True, 0.0, "time_limit"),      # the search stopped by the clock: said
