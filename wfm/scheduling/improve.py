@@ -626,7 +626,10 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
 
     A move changes one agent's day (another shift type or break option, a
     shift dropped or added), moves one of the agent's shifts to a free day,
-    or changes several of its days at once (the week move); at a local
+    or changes several of its days at once (the week move). Moves are tried
+    in the order the coverage LP's duals predict; a move tried and rejected
+    is passed over in the next rounds (up to :data:`FRESH_ROUNDS` of them
+    without a kept move), which try the next predictions. At a local
     optimum a group's shifts of a day are exchanged between its members, and
     then two agents' days are changed together (the pair move).
 
