@@ -98,7 +98,10 @@ WEEK_CHOICES_PER_DAY = 4
 #: theirs (as the rejected moves of :data:`FRESH_ROUNDS`). Search alone from
 #: the 40-agent schedule after step 3: the same local optimum (2,251.0) in
 #: 65.5 s instead of 130.7 s; 40 / 50 / 150 agents at 47 / 20 / 65 s:
-#: 2,285.9 / 1,076.6 / 2,940.8 against 2,294.8 / 1,077.6 / 2,941.3.
+#: 2,285.9 / 1,076.6 / 2,940.8 against 2,294.8 / 1,077.6 / 2,941.3. They
+#: are passed over before each agent's day's two first moves are chosen (as
+#: in the one-agent rounds), so a third is tried: 2,288.2 / 1,077.6 /
+#: 2,940.6, and a local optimum of 2,237.0 in 128.9 s from the 40 agents.
 PAIR_FIRST_WORSE = 500.0
 PAIR_FIRST_TRIED = 200
 PAIR_SECOND_TRIED = 10
@@ -753,8 +756,8 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         return ok
 
     def day_moves(a: int, d: int, val: np.ndarray, gain: np.ndarray, add_est: np.ndarray,
-                  rem_est: np.ndarray, limit: float, checked: int, fresh: bool = False
-                  ) -> list[tuple[float, int | None, int]]:
+                  rem_est: np.ndarray, limit: float, checked: int,
+                  skip: dict | None = None) -> list[tuple[float, int | None, int]]:
         """Agent ``a``'s valid moves on day ``d`` predicted by the duals below ``limit``.
 
         ``gain`` is the predicted cost of each of the agent's pairs (its own
@@ -762,7 +765,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         contract, in order of predicted change (the 30 best pairs, and the
         day's shift dropped), as ``(estimate, shift left or None, pair or -1
         for a drop)``, the estimate from :meth:`_CoverageLP.estimates`.
-        ``fresh``: moves tried and rejected (see ``rejected``) are passed
+        Moves in ``skip`` (``rejected`` or ``first_failed``) are passed
         over.
         """
         g = group_of[a]
@@ -790,7 +793,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         paid_now = sum(int(cat.paid[x]) for x in mine) if a in below_min else None
         out = []
         for _pred, p in moves:
-            if fresh and (a, ((s0, p),)) in rejected:
+            if skip and (a, ((s0, p),)) in skip:
                 continue
             s_new = None if p < 0 else int(pair_type[p])
             week = others + ([] if s_new is None else [s_new])
@@ -864,7 +867,8 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
 
     def day_moves_all(val: np.ndarray, add_est: np.ndarray, rem_est: np.ndarray,
                       limit: float, checked: int, skip: int | None = None,
-                      days: range | None = None) -> list[tuple[float, int, int | None, int]]:
+                      days: range | None = None, skip_moves: dict | None = None
+                      ) -> list[tuple[float, int, int | None, int]]:
         """:func:`day_moves` of every agent but ``skip`` on ``days``, best estimate first."""
         out = []
         for a in range(len(agents)):
@@ -874,7 +878,8 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             gain = pair_cost[a] + val[comp_pairs[a], group_of[a]]
             for d in days or range(len(cat.days)):
                 out.extend((est, a, s0, p) for est, s0, p in
-                           day_moves(a, d, val, gain, add_est, rem_est, limit, checked))
+                           day_moves(a, d, val, gain, add_est, rem_est, limit, checked,
+                                     skip_moves))
         out.sort(key=lambda m: m[0])
         return out
 
@@ -893,8 +898,8 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         pi = lp.duals()
         val = np.asarray(N @ pi.T)
         add_est, rem_est = lp.estimates()
-        firsts = [m for m in day_moves_all(val, add_est, rem_est, PAIR_FIRST_WORSE, 2)
-                  if (m[1], ((m[2], m[3]),)) not in first_failed]
+        firsts = day_moves_all(val, add_est, rem_est, PAIR_FIRST_WORSE, 2,
+                               skip_moves=first_failed)
         for _est, a, s0, p in firsts[:PAIR_FIRST_TRIED]:
             if time_limit is not None and time.perf_counter() - t0 > time_limit:
                 return None
@@ -965,7 +970,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                     best = None
                     for est, s0, p in day_moves(a, d, val, gain, add_est, rem_est,
                                                 -MIN_PREDICTED_GAIN, CHECKED_PER_DAY,
-                                                fresh=True):
+                                                skip=rejected):
                         if best is None or est < best[0]:
                             best = (est, a, [(s0, p)])
                     if best is not None:
