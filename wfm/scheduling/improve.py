@@ -96,8 +96,8 @@ WEEK_CHOICES_PER_DAY = 4
 #: The first moves for which no second move gained are passed over by the
 #: next pair moves, until a kept move changes their agent or a day near
 #: theirs (as the rejected moves of :data:`FRESH_ROUNDS`). Search alone from
-#: the 40-agent schedule after step 3: the same local optimum (2,251.0) in
-#: 65.5 s instead of 130.7 s; 40 / 50 / 150 agents at 47 / 20 / 65 s:
+#: the 40-agent schedule after step 3: a local optimum of 2,251.0 after
+#: 65.5 s instead of 2,250.9 after 130.7 s; 40 / 50 / 150 agents at 47 / 20 / 65 s:
 #: 2,285.9 / 1,076.6 / 2,940.8 against 2,294.8 / 1,077.6 / 2,941.3. They
 #: are passed over before each agent's day's two first moves are chosen (as
 #: in the one-agent rounds), so a third is tried: 2,288.2 / 1,077.6 /
