@@ -743,8 +743,12 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     def days_of(changes: list[tuple[int | None, int]]) -> set[int]:
         return {int(cat.day[s0 if p < 0 else int(pair_type[p])]) for s0, p in changes}
 
-    def reject(a: int, changes: list[tuple[int | None, int]]) -> None:
-        rejected[(a, tuple(changes))] = days_of(changes)
+    def key_of(a: int, changes: list[tuple[int | None, int]]
+               ) -> tuple[int, tuple[tuple[int | None, int], ...]]:
+        return (a, tuple(changes))
+
+    def remember(memo: dict, a: int, changes: list[tuple[int | None, int]]) -> None:
+        memo[key_of(a, changes)] = days_of(changes)
 
     def may_work(a: int, s0: int | None, s_new: int | None, week: list[int],
                  paid_now: float | None) -> bool:
@@ -757,7 +761,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
 
     def day_moves(a: int, d: int, val: np.ndarray, gain: np.ndarray, add_est: np.ndarray,
                   rem_est: np.ndarray, limit: float, checked: int,
-                  skip: dict | None = None) -> list[tuple[float, int | None, int]]:
+                  skip_moves: dict | None = None) -> list[tuple[float, int | None, int]]:
         """Agent ``a``'s valid moves on day ``d`` predicted by the duals below ``limit``.
 
         ``gain`` is the predicted cost of each of the agent's pairs (its own
@@ -765,8 +769,8 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         contract, in order of predicted change (the 30 best pairs, and the
         day's shift dropped), as ``(estimate, shift left or None, pair or -1
         for a drop)``, the estimate from :meth:`_CoverageLP.estimates`.
-        Moves in ``skip`` (``rejected`` or ``first_failed``) are passed
-        over.
+        Moves in ``skip_moves`` (``rejected`` or ``first_failed``) are
+        passed over.
         """
         g = group_of[a]
         sel = comp_pairs[a]
@@ -793,7 +797,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         paid_now = sum(int(cat.paid[x]) for x in mine) if a in below_min else None
         out = []
         for _pred, p in moves:
-            if skip and (a, ((s0, p),)) in skip:
+            if skip_moves and key_of(a, [(s0, p)]) in skip_moves:
                 continue
             s_new = None if p < 0 else int(pair_type[p])
             week = others + ([] if s_new is None else [s_new])
@@ -879,7 +883,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             for d in days or range(len(cat.days)):
                 out.extend((est, a, s0, p) for est, s0, p in
                            day_moves(a, d, val, gain, add_est, rem_est, limit, checked,
-                                     skip_moves))
+                                     skip_moves=skip_moves))
         out.sort(key=lambda m: m[0])
         return out
 
@@ -929,7 +933,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                     return 2, n_tried
                 move_b.undo(after_a)
             move_a.undo(before)
-            first_failed[(a, ((s0, p),))] = days_of([(s0, p)])
+            remember(first_failed, a, [(s0, p)])
         return None
 
     try:
@@ -970,7 +974,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                     best = None
                     for est, s0, p in day_moves(a, d, val, gain, add_est, rem_est,
                                                 -MIN_PREDICTED_GAIN, CHECKED_PER_DAY,
-                                                skip=rejected):
+                                                skip_moves=rejected):
                         if best is None or est < best[0]:
                             best = (est, a, [(s0, p)])
                     if best is not None:
@@ -987,11 +991,11 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                     for d, s0 in by_day.items():
                         p0 = pair_of(s0, options[(a, s0)])
                         pred = float(gain[i2]) - shift_cost(a, s0) - float(val[p0, g])
-                        if pred < -MIN_PREDICTED_GAIN:
+                        if pred < -MIN_PREDICTED_GAIN and \
+                                key_of(a, [(s0, int(sel[i2]))]) not in rejected:
                             combos.append((pred, s0, int(sel[i2])))
                 combos.sort()
                 best = None
-                combos = [c for c in combos if (a, ((c[1], c[2]),)) not in rejected]
                 for _pred, s0, p in combos[:CHECKED_PER_DAY]:
                     week = [x for x in mine if x != s0] + [int(pair_type[p])]
                     if not may_work(a, s0, int(pair_type[p]), week, paid_now):
@@ -1015,7 +1019,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                         a, ag, by_day, sel, sel_day, gain, pair_cost[a], pair_type,
                         options, add_est[g], rem_est[g], N, pair_of, shift_cost, cat, rest,
                         a in below_min)
-                    if week_move is not None and (a, tuple(week_move[2])) not in rejected:
+                    if week_move is not None and key_of(a, week_move[2]) not in rejected:
                         cands.append(week_move)
             cands.sort(key=lambda c: c[0])
             moved: set[int] = set()
@@ -1058,7 +1062,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                     keep_move(a, changes, first_try)
                     continue
                 first_try.undo(before)
-                reject(a, changes)
+                remember(rejected, a, changes)
                 if second_try is None:
                     continue
                 tried += 1
@@ -1069,7 +1073,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                     keep_move(second[0], second[1], second_try)
                 else:
                     second_try.undo(before)
-                    reject(*second)
+                    remember(rejected, *second)
             say(f"  improve: round {rounds}, objective {current:,.1f} ({accepted} of {tried} "
                 f"moves kept)")
             fresh_rounds = 0 if improved_round else fresh_rounds + 1
