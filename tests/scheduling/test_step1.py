@@ -146,6 +146,64 @@ def test_large_instance_bound_is_the_full_grid_lp_solved_alongside(monkeypatch):
     assert res.objective >= res.best_bound - 1e-6
 
 
+def _spy_rounding_and_plans(monkeypatch, second=None):
+    """Record round_by_mip's calls and the counts step 2 is given; ``second``
+    replaces the result of the second rounding."""
+    rounded, planned, lps = [], {}, []
+    real_round, real_assign = core.round_by_mip, core.assign_group
+
+    def round_spy(lp_counts, *args, **kw):
+        out = real_round(lp_counts, *args, **kw)
+        if rounded and second is not None:
+            out = second(out)
+        rounded.append((lp_counts, out[0]))
+        return out
+
+    def assign_spy(g, grp, plan, *args, **kw):
+        planned.update({(g, s): k for s, k in plan.items() if k})
+        return real_assign(g, grp, plan, *args, **kw)
+
+    class Spy(core._BackgroundLP):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            lps.append(self)
+
+    monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
+    monkeypatch.setattr(core, "round_by_mip", round_spy)
+    monkeypatch.setattr(core, "assign_group", assign_spy)
+    monkeypatch.setattr(core, "_BackgroundLP", Spy)
+    return rounded, planned, lps
+
+
+def test_large_instance_rounds_the_full_grid_lp_too_and_plans_with_it(monkeypatch):
+    # once the LP on the full grid (the bound's) is solved, its counts are
+    # rounded as well, each to an integer next to its value, and step 2 plans
+    # with those
+    scen, req, ros = _medium()
+    rounded, planned, lps = _spy_rounding_and_plans(monkeypatch)
+    res = schedule(req, scen, ros, time_limit=60)
+    assert "rounding_full_grid_lp" in set(res.stages["stage"])
+    assert len(rounded) == 2 and len(lps) == 1
+    lp_full, counts = rounded[1]
+    assert lp_full is lps[0].counts and counts is not None
+    assert lp_full != rounded[0][0]          # not the LP on blocks
+    for key, x in lp_full.items():
+        assert math.floor(x + 1e-6) <= counts.get(key, 0) <= math.ceil(x - 1e-6)
+    assert planned == counts
+    checked(res, ros, scen, days=2)
+
+
+def test_full_grid_lp_rounding_without_a_solution_leaves_the_blocks_rounding(monkeypatch):
+    scen, req, ros = _medium()
+    rounded, planned, _lps = _spy_rounding_and_plans(
+        monkeypatch, second=lambda out: (None, out[1]))
+    res = schedule(req, scen, ros, time_limit=60)
+    assert len(rounded) == 2 and rounded[0][1] is not None
+    assert planned == rounded[0][1]
+    assert "rounded cumulatively" not in res.message
+    checked(res, ros, scen, days=2)
+
+
 def test_failed_full_grid_lp_leaves_the_blocks_bound_and_says_so(monkeypatch):
     scen, req, ros = _medium()
     monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
