@@ -10,8 +10,11 @@ The schedule is built in four steps (the formulation is in
    above its value in the LP on the same blocks, started from the
    cumulative rounding repaired to its rows; that rounding alone if the
    MILP finds nothing in time), while the LP on the full grid, which gives
-   the bound, is solved in a thread alongside steps 1-3; or by solving the
-   MILP exactly when it has at most :data:`MIP_MAX_INTEGERS` integer
+   the bound, is solved in a thread alongside steps 1-3; once it is solved,
+   its own counts are rounded by the same MILP, and replace the others
+   where that MILP finds a solution (the blocks average each hour's
+   quarters, so the LP on them staffs what the full grid does not see); or
+   by solving the MILP exactly when it has at most :data:`MIP_MAX_INTEGERS` integer
    variables (its bound then tightens ``best_bound``);
 2. named agents onto the planned shift types under their contracts (one
    MILP per skill group, or per chunk of a large group, matching the plan's
