@@ -764,12 +764,13 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
         # members per skill that LP spreads shifts thinly over start times,
         # and the MILP may find nothing within ROUNDING_MAX_GAP (50 agents:
         # its bound 1,391 against 983 for the rounding of the LP on blocks);
-        # the first rounding stands then.
+        # the first rounding stands then. It needs about as long as the first
+        # (150 agents: 15-18 s), and is not started with less time left.
+        need = max(ROUNDING_MIN_SECONDS, stage_s["rounding"])
         if background is not None \
-                and background.wait_solved(clock.until(step1_end, floor=0.0)
-                                           - ROUNDING_MIN_SECONDS) \
+                and background.wait_solved(clock.until(step1_end, floor=0.0) - need) \
                 and background.counts is not None \
-                and clock.until(step1_end, floor=0.0) >= ROUNDING_MIN_SECONDS:
+                and clock.until(step1_end, floor=0.0) >= need:
             t = time.perf_counter()
             fine, rep_f = round_by_mip(background.counts, demand, catalog, groups, agents,
                                        weights, rest_h, solver, clock.until(step1_end),
