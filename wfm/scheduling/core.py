@@ -764,7 +764,9 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
         # members per skill that LP spreads shifts thinly over start times,
         # and the MILP may find nothing within ROUNDING_MAX_GAP (50 agents:
         # its bound 1,391 against 983 for the rounding of the LP on blocks);
-        # the first rounding stands then. It needs about as long as the first
+        # or it may keep its start (another roster of 150 agents: 5,243, an
+        # hour short of a minimum, for 38 s, against a bound of 2,683); the
+        # first rounding stands then. It needs about as long as the first
         # (150 agents: 15-18 s), and is not started with less time left.
         need = max(ROUNDING_MIN_SECONDS, stage_s["rounding"])
         if background is not None \
