@@ -156,7 +156,7 @@ def _spy_rounding_and_plans(monkeypatch, second=None):
         out = real_round(lp_counts, *args, **kw)
         if rounded and second is not None:
             out = second(out)
-        rounded.append((lp_counts, out[0]))
+        rounded.append((lp_counts, out[0], kw.get("swaps", False)))
         return out
 
     def assign_spy(g, grp, plan, *args, **kw):
@@ -184,8 +184,9 @@ def test_large_instance_rounds_the_full_grid_lp_too_and_plans_with_it(monkeypatc
     res = schedule(req, scen, ros, time_limit=60)
     assert "rounding_full_grid_lp" in set(res.stages["stage"])
     assert len(rounded) == 2 and len(lps) == 1
-    lp_full, counts = rounded[1]
+    lp_full, counts, swaps = rounded[1]
     assert lp_full is lps[0].counts and counts is not None
+    assert swaps and not rounded[0][2]       # only the second start swaps
     assert lp_full != rounded[0][0]          # not the LP on blocks
     for key, x in lp_full.items():
         assert math.floor(x + 1e-6) <= counts.get(key, 0) <= math.ceil(x - 1e-6)
@@ -319,6 +320,24 @@ def test_repair_start_lowers_the_counts_that_break_a_row():
     assert fixed == {n1: 0.0, n2: 1.0, n3: 1.0}
     assert repair_start(prob, {n1: 0, n2: 1, n3: 1}, {n1: 0.6, n2: 0.7, n3: 1.2}) == \
         {n1: 0.0, n2: 1.0, n3: 1.0}
+
+
+def test_repair_start_swaps_a_short_shift_for_a_long_one_where_a_row_is_full():
+    # a group must work 8 paid hours; its one shift of the day is a 6-hour
+    # one and the day's row is full, so no count can be raised: with swaps
+    # the 6-hour shift goes down and the 8-hour one up
+    prob = pulp.LpProblem("swap", pulp.LpMinimize)
+    six = pulp.LpVariable("six", 0, 1, cat=pulp.LpInteger)
+    eight = pulp.LpVariable("eight", 0, 1, cat=pulp.LpInteger)
+    prob += six + eight
+    prob += six + eight <= 1, "oneshift"
+    need = [({six: 6.0, eight: 8.0}, 8.0)]
+    start, target = {six: 1, eight: 0}, {six: 0.5, eight: 0.5}
+    assert repair_start(prob, start, target, need) == {six: 1.0, eight: 0.0}
+    assert repair_start(prob, start, target, need, swaps=True) == {six: 0.0, eight: 1.0}
+    # never below a count's lower bound
+    six.lowBound = 1
+    assert repair_start(prob, start, target, need, swaps=True) == {six: 1.0, eight: 0.0}
 
 
 def test_rounding_start_holds_every_row_of_the_counts_alone():

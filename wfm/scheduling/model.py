@@ -943,8 +943,8 @@ ROUNDING_BLOCK_MINUTES = 60
 
 def repair_start(prob: pulp.LpProblem, start: dict[pulp.LpVariable, int],
                  target: dict[pulp.LpVariable, float],
-                 needs: list[tuple[dict[pulp.LpVariable, float], float]] = ()
-                 ) -> dict[pulp.LpVariable, float]:
+                 needs: list[tuple[dict[pulp.LpVariable, float], float]] = (),
+                 swaps: bool = False) -> dict[pulp.LpVariable, float]:
     """Lower integer start values until the rows they alone decide hold, then raise for ``needs``.
 
     A row is checked when, written as ``sum a_i n_i <= cap``, every start
@@ -958,7 +958,9 @@ def repair_start(prob: pulp.LpProblem, start: dict[pulp.LpVariable, int],
     Each need ``(weights, amount)`` (e.g. a group's paid hours against its
     members' minimum hours, soft in the model) then raises the counts below
     their ``target`` the most, within their upper bounds and where every
-    checked row keeps holding, until ``sum weights * x >= amount``.
+    checked row keeps holding, until ``sum weights * x >= amount``. With
+    ``swaps``, a need still short then swaps a count down for a heavier one
+    up where a full row blocks every raise (:func:`_swap_for_need`).
     """
     x = dict(start)
     rows = []
@@ -1001,6 +1003,7 @@ def repair_start(prob: pulp.LpProblem, start: dict[pulp.LpVariable, int],
         for v, a in n_terms:
             if a > 0:
                 rows_of[v].append((i, a))
+    row_vars = [{v: a for v, a in n_terms if a > 0} for n_terms, _cap in rows]
     for weights, amount in needs:
         have = sum(w * x[v] for v, w in weights.items())
         for v in sorted((v for v, w in weights.items() if w > 0),
@@ -1013,13 +1016,51 @@ def repair_start(prob: pulp.LpProblem, start: dict[pulp.LpVariable, int],
                     activity[i] += a
             if have >= amount - 1e-6:
                 break
+        while swaps and have < amount - 1e-6:
+            # a full row (days, shifts per day) blocks every raise: swap a
+            # shorter count down for a longer one up where that row allows
+            swap = _swap_for_need(x, target, weights, rows, rows_of, row_vars, activity)
+            if swap is None:
+                break
+            u, v = swap
+            x[u] -= 1
+            x[v] += 1
+            have += weights[v] - weights[u]
+            for i, a in rows_of[u]:
+                activity[i] -= a
+            for i, a in rows_of[v]:
+                activity[i] += a
     return {v: float(k) for v, k in x.items()}
+
+
+def _swap_for_need(x: dict, target: dict, weights: dict, rows: list, rows_of: dict,
+                   row_vars: list[dict], activity: list[float]
+                   ) -> tuple[pulp.LpVariable, pulp.LpVariable] | None:
+    """``(u, v)``: lowering ``u`` by one frees every row that raising ``v`` overfills.
+
+    Both are terms of the need (``weights``), ``v`` the heavier; ``v`` is the
+    count farthest below its target that has such a ``u``, ``u`` the one
+    farthest above its target. None when no such pair exists.
+    """
+    for v in sorted((v for v, w in weights.items()
+                     if w > 0 and (v.upBound is None or x[v] < v.upBound)),
+                    key=lambda v: x[v] - target[v]):
+        over = [(i, activity[i] + a - rows[i][1]) for i, a in rows_of[v]
+                if activity[i] + a > rows[i][1] + 1e-6]
+        if not over:
+            continue
+        for u in sorted(row_vars[over[0][0]], key=lambda u: target[u] - x[u]):
+            if (u is not v and u in weights and weights[u] < weights[v]
+                    and x[u] > (u.lowBound or 0)
+                    and all(row_vars[i].get(u, 0.0) >= o - 1e-9 for i, o in over)):
+                return u, v
+    return None
 
 
 def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalog: ShiftCatalog,
                  groups: list[Group], agents: list[Agent], weights: SchedulingWeights,
                  min_rest_hours: float, solver: str, time_limit: float | None, gap: float,
-                 threads: int | None = None
+                 threads: int | None = None, swaps: bool = False
                  ) -> tuple[dict[tuple[int, int], int] | None, SolveReport]:
     """Round the LP's shift counts by a MILP that sees the coverage.
 
@@ -1080,7 +1121,8 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
         hours_terms[(g, block_of[int(catalog.day[s])])][v] = catalog.paid[s] / 60.0
     start = repair_start(prob, {v: cumulative.get(key, 0) for key, v in prob.wfm.n.items()},
                          {v: lp_counts.get(key, 0.0) for key, v in prob.wfm.n.items()},
-                         [(terms, min_hours[key]) for key, terms in hours_terms.items()])
+                         [(terms, min_hours[key]) for key, terms in hours_terms.items()],
+                         swaps=swaps)
     rep = solve(prob, solver, time_limit=time_limit, gap=gap, threads=threads, start=start)
     if not rep.has_solution or (rep.gap is not None and rep.gap > ROUNDING_MAX_GAP):
         return None, rep
