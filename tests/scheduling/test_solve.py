@@ -127,3 +127,36 @@ def test_highs_runs_with_another_thread_count_after_a_run():
         p, *_ = _knapsack()
         rep = solve(p, "highs", threads=threads, time_limit=30)
         assert rep.status == "optimal", threads
+
+
+def _market_split(m: int = 4, n: int = 32, seed: int = 5):
+    """A market-split instance (Cornuejols and Dawande): a few equality rows of
+    random coefficients on binaries, deviations priced; HiGHS takes far more
+    than a minute on it, and any 0/1 point is a solution."""
+    rng = random.Random(seed)
+    p = pulp.LpProblem("market_split", pulp.LpMinimize)
+    x = [pulp.LpVariable(f"x{j}", cat=pulp.LpBinary) for j in range(n)]
+    dev = []
+    for i in range(m):
+        a = [rng.randint(0, 99) for _ in range(n)]
+        up, down = pulp.LpVariable(f"up{i}", 0), pulp.LpVariable(f"down{i}", 0)
+        p += pulp.lpSum(aj * xj for aj, xj in zip(a, x)) + up - down == sum(a) // 2, f"split{i}"
+        dev += [up, down]
+    p += pulp.lpSum(dev)
+    return p
+
+
+def test_highs_mip_stops_when_asked_from_another_thread_and_keeps_its_incumbent():
+    import threading
+    import time
+
+    stop = threading.Event()
+    timer = threading.Timer(1.0, stop.set)
+    timer.start()
+    t = time.perf_counter()
+    rep = solve(_market_split(), "highs", time_limit=120, stop=stop)
+    timer.join()
+    # interrupted long before its time limit, reported as stopped by a limit
+    assert time.perf_counter() - t < 30
+    assert rep.status == "time_limit" and rep.has_solution
+    assert rep.best_bound is not None and rep.objective > rep.best_bound

@@ -154,9 +154,11 @@ def _spy_rounding_and_plans(monkeypatch, second=None):
 
     def round_spy(lp_counts, *args, **kw):
         out = real_round(lp_counts, *args, **kw)
-        if rounded and second is not None:
+        if kw.get("swaps") and second is not None:
             out = second(out)
         rounded.append((lp_counts, out[0], kw.get("swaps", False)))
+        # the two may run side by side: the first rounding (no swaps) first
+        rounded.sort(key=lambda r: r[2])
         return out
 
     def assign_spy(g, grp, plan, *args, **kw):
@@ -205,6 +207,31 @@ def test_full_grid_lp_rounding_without_a_solution_leaves_the_blocks_rounding(mon
     checked(res, ros, scen, days=2)
 
 
+def test_usable_full_grid_lp_rounding_stops_the_first_one_running_alongside(monkeypatch):
+    # the first rounding runs as long as it may; once the full grid's LP
+    # counts are rounded (alongside, with swaps), it is stopped, recorded as
+    # such (not as a time limit), and step 2 plans with the second's counts
+    scen, req, ros = _medium()
+    rounded, planned, _lps = _spy_rounding_and_plans(monkeypatch)
+    spied = core.round_by_mip
+    waited = []
+
+    def slow_first(lp_counts, *args, **kw):
+        if not kw.get("swaps"):
+            waited.append(kw["stop"].wait(60))
+        return spied(lp_counts, *args, **kw)
+
+    monkeypatch.setattr(core, "round_by_mip", slow_first)
+    res = schedule(req, scen, ros, time_limit=60)
+    assert waited == [True]
+    stages = res.stages.set_index("stage")
+    assert stages.loc["rounding", "status"] == "stopped"
+    assert stages.loc["rounding_full_grid_lp", "status"] == "optimal"
+    assert [r[2] for r in rounded] == [False, True] and rounded[1][1] is not None
+    assert planned == rounded[1][1]
+    checked(res, ros, scen, days=2)
+
+
 def test_failed_full_grid_lp_leaves_the_blocks_bound_and_says_so(monkeypatch):
     scen, req, ros = _medium()
     monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
@@ -233,7 +260,7 @@ def test_one_solver_thread_keeps_the_scheduler_on_one_core(monkeypatch):
     real_pool, real_solve = core.ThreadPoolExecutor, core.solve
 
     def pool(max_workers, **kw):
-        workers.append(max_workers)
+        workers.append((kw.get("thread_name_prefix"), max_workers))
         return real_pool(max_workers=max_workers, **kw)
 
     def solve_spy(prob, *args, **kw):
@@ -245,12 +272,14 @@ def test_one_solver_thread_keeps_the_scheduler_on_one_core(monkeypatch):
     monkeypatch.setattr(core, "ThreadPoolExecutor", pool)
     monkeypatch.setattr(core, "solve", solve_spy)
     res = schedule(req, scen, ros, time_limit=60, threads=1)
-    assert workers == [1] and bound_lp_running == [False]
+    # one step-2 worker, and the roundings one after the other
+    assert workers == [("wfm-step2", 1)] and bound_lp_running == [False]
     assert res.stages.set_index("stage").loc["lp_relaxation", "status"] == "optimal"
     checked(res, ros, scen, days=2)
     workers.clear()
     schedule(req, scen, ros, time_limit=60)
-    assert workers == [2]   # two skill groups, two threads
+    # the two roundings side by side; two skill groups, two threads
+    assert workers == [("wfm-rounding", 2), ("wfm-step2", 2)]
 
 
 def _slow_lp(built):

@@ -11,8 +11,9 @@ The schedule is built in four steps (the formulation is in
    cumulative rounding repaired to its rows; that rounding alone if the
    MILP finds nothing in time), while the LP on the full grid, which gives
    the bound, is solved in a thread alongside steps 1-3; once it is solved,
-   its own counts are rounded by the same MILP, and replace the others
-   where that MILP finds a solution (the blocks average each hour's
+   its own counts are rounded by the same MILP (alongside the first
+   rounding if that still runs, which is then stopped), and replace the
+   others where that MILP finds a solution (the blocks average each hour's
    quarters, so the LP on them staffs what the full grid does not see); or
    by solving the MILP exactly when it has at most :data:`MIP_MAX_INTEGERS` integer
    variables (its bound then tightens ``best_bound``);
@@ -42,7 +43,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -544,6 +545,100 @@ class _LagrangianBound:
             self._thread.join()
 
 
+def _round_both(lp_counts: dict[tuple[int, int], float], background: _BackgroundLP | None,
+                clock: _Clock, step1_end: float, stage_s: dict[str, float],
+                say: Callable[[str], None], args: tuple, gap: float, threads: int | None,
+                record: Callable[..., None]
+                ) -> tuple[dict | None, dict | None]:
+    """Step 1's rounding MILPs: of the LP on blocks, and of the LP on the full grid.
+
+    Returns the counts of each (None where none is usable or it did not run).
+
+    The LP on hourly blocks averages each hour's quarters, so its counts can
+    be far from good ones on the full grid: at 150 agents they are worth
+    3,227 there (rounded: 3,244) against 2,788 for the full grid's own LP
+    (rounded on blocks: 2,872), and the finished schedule was 2,940 against
+    2,920. So once the LP on the full grid (the bound's, in its thread) is
+    solved, its counts are rounded too, by the same MILP on blocks, and
+    replace those of the LP on blocks. With a few members per skill that LP
+    spreads shifts thinly over start times, and the MILP may find nothing
+    within ROUNDING_MAX_GAP (50 agents: its bound 1,391 against 983 for the
+    rounding of the LP on blocks); the first rounding stands then. Its start
+    may swap a shorter shift for a longer one where the repair cannot
+    otherwise reach a group's minimum hours (swaps): on another roster of
+    150 agents the MILP kept its start (5,243, an hour short of a minimum,
+    against a bound of 2,683) for 38 s without, and solved with them
+    (2,904.1 against 2,918.4). The first rounding's start does not swap
+    (50 agents: 1,109-1,316 against 1,078 with it).
+
+    The two run side by side (each MILP on one core; the LP on blocks is
+    solved first, the full grid's LP in the bound's thread meanwhile), and
+    once the second has usable counts HiGHS stops the first: on a roster of
+    150 agents where the first takes 56 s, the second took 16 s. CBC runs
+    both to their end. With one thread asked for, or when the full grid's
+    LP is solved only after the first rounding, they run one after the
+    other, the second only with at least as much time left before step 1's
+    deadline as the first took (150 agents: 15-18 s each).
+    """
+    def first_round(stop: threading.Event | None = None):
+        t = time.perf_counter()
+        out = round_by_mip(lp_counts, *args, clock.until(step1_end), gap, threads, stop=stop)
+        stage_s["rounding"] = time.perf_counter() - t
+        return out
+
+    def second_round(threads: int | None):
+        t = time.perf_counter()
+        out = round_by_mip(background.counts, *args, clock.until(step1_end), gap, threads,
+                           swaps=True)
+        stage_s["rounding_full_grid_lp"] = time.perf_counter() - t
+        return out
+
+    def report_first(out) -> None:
+        rounded, rep_r = out
+        status = "stopped" if stopped.is_set() else None
+        record("rounding", rep_r, status=status)
+        say(f"  rounding MILP: {status or rep_r.status} ({stage_s['rounding']:.1f} s)"
+            + ("" if rounded is None else f"; {sum(rounded.values())} shifts"))
+
+    second = None
+    stopped = threading.Event()
+    if background is not None and threads != 1:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="wfm-rounding") as ex:
+            first_job, second_job = ex.submit(first_round, stopped), None
+            while not first_job.done():
+                if second_job is None and background.wait_solved(0) \
+                        and background.counts is not None \
+                        and clock.until(step1_end, floor=0.0) >= ROUNDING_MIN_SECONDS:
+                    second_job = ex.submit(second_round, 1)
+                if second_job is not None and second_job.done() \
+                        and second_job.result()[0] is not None:
+                    stopped.set()
+                    break
+                wait([j for j in (first_job, second_job) if j is not None], timeout=0.2,
+                     return_when=FIRST_COMPLETED)
+            first = first_job.result()
+            report_first(first)
+            if second_job is not None:
+                second = second_job.result()
+    else:
+        first = first_round()
+        report_first(first)
+    if second is None and background is not None:
+        need = max(ROUNDING_MIN_SECONDS, stage_s["rounding"])
+        if background.wait_solved(clock.until(step1_end, floor=0.0) - need) \
+                and background.counts is not None \
+                and clock.until(step1_end, floor=0.0) >= need:
+            second = second_round(threads)
+    if second is None:
+        return first[0], None
+    fine, rep_f = second
+    record("rounding_full_grid_lp", rep_f)
+    say("  rounding MILP on the full grid's LP: "
+        + (f"{rep_f.status}; {sum(fine.values())} shifts" if fine is not None
+           else "not used") + f" ({stage_s['rounding_full_grid_lp']:.1f} s)")
+    return first[0], fine
+
+
 def _round_counts(prob_counts: dict[tuple[int, int], float]) -> dict[tuple[int, int], int]:
     return {k: int(round(v)) for k, v in prob_counts.items() if round(v) > 0}
 
@@ -622,10 +717,11 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
     notes: list[str] = []
     hit_limit = False
 
-    def record(stage: str, rep: SolveReport) -> None:
+    def record(stage: str, rep: SolveReport, status: str | None = None) -> None:
+        """``status``: in place of the report's (a solve stopped on purpose)."""
         nonlocal hit_limit
-        hit_limit |= rep.status == "time_limit"
-        runs.append({"stage": stage, "status": rep.status, "objective": rep.objective,
+        hit_limit |= status is None and rep.status == "time_limit"
+        runs.append({"stage": stage, "status": status or rep.status, "objective": rep.objective,
                      "best_bound": rep.best_bound, "gap": rep.gap, "seconds": rep.seconds,
                      "solver": rep.solver})
 
@@ -743,54 +839,16 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
                      "cumulatively")
     else:
         del prob
-        t = time.perf_counter()
-        rounded, rep_r = round_by_mip(lp_counts, demand, catalog, groups, agents, weights,
-                                      rest_h, solver, clock.until(step1_end),
-                                      max(gap, ROUNDING_GAP), threads)
-        record("rounding", rep_r)
-        stage_s["rounding"] = time.perf_counter() - t
+        rounded, fine = _round_both(
+            lp_counts, background, clock, step1_end, stage_s, say,
+            (demand, catalog, groups, agents, weights, rest_h, solver),
+            max(gap, ROUNDING_GAP), threads, record)
+        if fine is not None:
+            rounded = fine
         if rounded is not None:
             counts = rounded
             rough = False
-        say(f"  rounding MILP: {rep_r.status} ({stage_s['rounding']:.1f} s); "
-            f"{sum(counts.values())} shifts")
-        # The LP on hourly blocks averages each hour's quarters, so its counts
-        # can be far from good ones on the full grid: at 150 agents they are
-        # worth 3,227 there (rounded: 3,244) against 2,788 for the full grid's
-        # own LP (rounded on blocks: 2,872), and the finished schedule was
-        # 2,940 against 2,920. So once the LP on the full grid (the bound's,
-        # in its thread) is solved, its counts are rounded too, by the same
-        # MILP on blocks, and replace those of the LP on blocks. With a few
-        # members per skill that LP spreads shifts thinly over start times,
-        # and the MILP may find nothing within ROUNDING_MAX_GAP (50 agents:
-        # its bound 1,391 against 983 for the rounding of the LP on blocks);
-        # or it may keep its start (another roster of 150 agents: 5,243, an
-        # hour short of a minimum, for 38 s, against a bound of 2,683); the
-        # first rounding stands then. Its start may swap a shorter shift for
-        # a longer one where the repair cannot otherwise reach a group's
-        # minimum hours (swaps): on that roster the MILP then solves (2,904.1
-        # against 2,918.4), and on the benchmark's 2,901.5 against 2,920.2.
-        # The first rounding's start does not (50 agents: 1,109-1,316
-        # against 1,078 with it). It needs about as long as the first
-        # (150 agents: 15-18 s), and is not started with less time left.
-        need = max(ROUNDING_MIN_SECONDS, stage_s["rounding"])
-        if background is not None \
-                and background.wait_solved(clock.until(step1_end, floor=0.0) - need) \
-                and background.counts is not None \
-                and clock.until(step1_end, floor=0.0) >= need:
-            t = time.perf_counter()
-            fine, rep_f = round_by_mip(background.counts, demand, catalog, groups, agents,
-                                       weights, rest_h, solver, clock.until(step1_end),
-                                       max(gap, ROUNDING_GAP), threads, swaps=True)
-            record("rounding_full_grid_lp", rep_f)
-            stage_s["rounding_full_grid_lp"] = time.perf_counter() - t
-            if fine is not None:
-                counts, rounded = fine, fine
-                rough = False
-            say("  rounding MILP on the full grid's LP: "
-                + (f"{rep_f.status}; {sum(fine.values())} shifts" if fine is not None
-                   else "not used") + f" ({stage_s['rounding_full_grid_lp']:.1f} s)")
-        if rounded is None:
+        else:
             notes.append("the rounding MILP found no solution in time; the LP's counts were "
                          "rounded cumulatively")
 

@@ -65,6 +65,7 @@ into ``_`` in names).
 from __future__ import annotations
 
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -1060,7 +1061,8 @@ def _swap_for_need(x: dict, target: dict, weights: dict, rows: list, rows_of: di
 def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalog: ShiftCatalog,
                  groups: list[Group], agents: list[Agent], weights: SchedulingWeights,
                  min_rest_hours: float, solver: str, time_limit: float | None, gap: float,
-                 threads: int | None = None, swaps: bool = False
+                 threads: int | None = None, swaps: bool = False,
+                 stop: threading.Event | None = None
                  ) -> tuple[dict[tuple[int, int], int] | None, SolveReport]:
     """Round the LP's shift counts by a MILP that sees the coverage.
 
@@ -1072,6 +1074,10 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
     own, the MILP trades a shift rounded down in one skill group against one
     rounded up in another that covers the same channels and hours, and keeps
     the contract aggregates.
+
+    ``swaps``: the start may swap counts (:func:`repair_start`). ``stop``: as
+    :func:`~wfm.scheduling.solve.solve`'s, to end the MILP from another
+    thread (HiGHS keeps its incumbent).
 
     Returns
     -------
@@ -1123,7 +1129,8 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
                          {v: lp_counts.get(key, 0.0) for key, v in prob.wfm.n.items()},
                          [(terms, min_hours[key]) for key, terms in hours_terms.items()],
                          swaps=swaps)
-    rep = solve(prob, solver, time_limit=time_limit, gap=gap, threads=threads, start=start)
+    rep = solve(prob, solver, time_limit=time_limit, gap=gap, threads=threads, start=start,
+                stop=stop)
     if not rep.has_solution or (rep.gap is not None and rep.gap > ROUNDING_MAX_GAP):
         return None, rep
     counts = {key: int(round(value(v))) for key, v in prob.wfm.n.items() if value(v) > 0.5}

@@ -132,14 +132,16 @@ class _HiGHSWithStart(pulp.HiGHS):
 
     def callSolver(self, lp):
         if self.stop is not None:
-            # checked at each interior-point iteration only: a callback takes
-            # the GIL, which a simplex iteration's check would do thousands
-            # of times while the calling thread's neighbours run Python
+            # checked at each interior-point iteration and at the MIP
+            # solver's checks of its limits only: a callback takes the GIL,
+            # which a simplex iteration's check would do thousands of times
+            # while the calling thread's neighbours run Python
             def interrupt(event, stop=self.stop):
                 if stop.is_set():
                     event.data_in.user_interrupt = True
 
             lp.solverModel.cbIpmInterrupt.subscribe(interrupt)
+            lp.solverModel.cbMipInterrupt.subscribe(interrupt)
         pairs = [(v.index, float(x)) for v, x in self.start.items()
                  if getattr(v, "index", None) is not None]
         if pairs:
@@ -329,8 +331,10 @@ def solve(problem: pulp.LpProblem, solver: str = "highs", time_limit: float | No
         ones as 0) and solves for the continuous ones. Both ignore an
         infeasible start.
     stop : threading.Event, optional
-        HiGHS's interior-point method stops (status ``time_limit``) at its
-        next iteration once the event is set; for a solve in another thread.
+        Once the event is set, HiGHS stops (status ``time_limit``, with the
+        MIP's incumbent if any) at its next interior-point iteration or its
+        MIP solver's next check of its limits; for a solve in another
+        thread. CBC ignores it.
 
     Returns
     -------
