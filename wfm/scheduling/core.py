@@ -187,6 +187,8 @@ class ScheduleResult:
         The objective split into under, over, backlog, labour, preference.
     stages : DataFrame
         One row per solver run: stage, status, objective, bound, gap, seconds.
+        Status ``stopped``: a run ended on purpose, its result not needed (the
+        first rounding, once the second has usable counts).
     """
 
     status: str
@@ -574,7 +576,8 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     The two run side by side (each MILP on one core; the LP on blocks is
     solved first, the full grid's LP in the bound's thread meanwhile), and
     once the second has usable counts HiGHS stops the first: on a roster of
-    150 agents where the first takes 56 s, the second took 16 s. CBC runs
+    150 agents where the first takes 56 s, the second took 26 s alongside
+    it (16 s alone), and the schedule was 2,919.0 against 2,946.9. CBC runs
     both to their end. With one thread asked for, or when the full grid's
     LP is solved only after the first rounding, they run one after the
     other, the second only with at least as much time left before step 1's
