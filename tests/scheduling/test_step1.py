@@ -156,9 +156,10 @@ def _spy_rounding_and_plans(monkeypatch, second=None):
         out = real_round(lp_counts, *args, **kw)
         if kw.get("swaps") and second is not None:
             out = second(out)
-        rounded.append((lp_counts, out[0], kw.get("swaps", False)))
-        # the two may run side by side: the first rounding (no swaps) first
-        rounded.sort(key=lambda r: r[2])
+        rounded.append((lp_counts, out[0], kw.get("swaps", False), kw.get("block_minutes")))
+        # they may run side by side: the first rounding (no swaps) first, the
+        # one on half-hour blocks last
+        rounded.sort(key=lambda r: (r[2], r[3] or 0))
         return out
 
     def assign_spy(g, grp, plan, *args, **kw):
@@ -183,10 +184,11 @@ def test_large_instance_rounds_the_full_grid_lp_too_and_plans_with_it(monkeypatc
     # with those
     scen, req, ros = _medium()
     rounded, planned, lps = _spy_rounding_and_plans(monkeypatch)
+    monkeypatch.setattr(core, "FINE_ROUNDING_BLOCK_MINUTES", 0)
     res = schedule(req, scen, ros, time_limit=60)
     assert "rounding_full_grid_lp" in set(res.stages["stage"])
     assert len(rounded) == 2 and len(lps) == 1
-    lp_full, counts, swaps = rounded[1]
+    lp_full, counts, swaps, _block = rounded[1]
     assert lp_full is lps[0].counts and counts is not None
     assert swaps and not rounded[0][2]       # only the second start swaps
     assert lp_full != rounded[0][0]          # not the LP on blocks
@@ -196,12 +198,33 @@ def test_large_instance_rounds_the_full_grid_lp_too_and_plans_with_it(monkeypatc
     checked(res, ros, scen, days=2)
 
 
+def test_full_grid_lp_counts_are_rounded_on_half_hour_blocks_on_the_freed_core(monkeypatch):
+    # once the first rounding's core is free, the full grid's LP counts are
+    # rounded on half-hour blocks as well; where that finds usable counts,
+    # step 2 plans with them
+    scen, req, ros = _medium()
+    rounded, planned, lps = _spy_rounding_and_plans(monkeypatch)
+    monkeypatch.setattr(core, "FINE_ROUNDING_TIME_FACTOR", 0.0)
+    res = schedule(req, scen, ros, time_limit=60)
+    assert [(r[2], r[3]) for r in rounded] == [(False, None), (True, None), (True, 30)]
+    lp_full, counts, _swaps, _block = rounded[2]
+    assert lp_full is lps[0].counts and rounded[1][0] is lp_full
+    stages = res.stages.set_index("stage")
+    assert {"rounding_full_grid_lp", "rounding_half_hours"} <= set(stages.index)
+    assert planned == (counts if counts is not None else rounded[1][1])
+    if counts is not None:
+        for key, x in lp_full.items():
+            assert math.floor(x + 1e-6) <= counts.get(key, 0) <= math.ceil(x - 1e-6)
+    checked(res, ros, scen, days=2)
+
+
 def test_full_grid_lp_rounding_without_a_solution_leaves_the_blocks_rounding(monkeypatch):
     scen, req, ros = _medium()
     rounded, planned, _lps = _spy_rounding_and_plans(
         monkeypatch, second=lambda out: (None, out[1]))
     res = schedule(req, scen, ros, time_limit=60)
-    assert len(rounded) == 2 and rounded[0][1] is not None
+    assert len(rounded) >= 2 and rounded[0][1] is not None
+    assert all(r[1] is None for r in rounded[1:])
     assert planned == rounded[0][1]
     assert "rounded cumulatively" not in res.message
     checked(res, ros, scen, days=2)
@@ -222,6 +245,7 @@ def test_usable_full_grid_lp_rounding_stops_the_first_one_running_alongside(monk
         return spied(lp_counts, *args, **kw)
 
     monkeypatch.setattr(core, "round_by_mip", slow_first)
+    monkeypatch.setattr(core, "FINE_ROUNDING_BLOCK_MINUTES", 0)
     res = schedule(req, scen, ros, time_limit=60)
     assert waited == [True]
     stages = res.stages.set_index("stage")

@@ -1062,14 +1062,14 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
                  groups: list[Group], agents: list[Agent], weights: SchedulingWeights,
                  min_rest_hours: float, solver: str, time_limit: float | None, gap: float,
                  threads: int | None = None, swaps: bool = False,
-                 stop: threading.Event | None = None
+                 stop: threading.Event | None = None, block_minutes: int | None = None
                  ) -> tuple[dict[tuple[int, int], int] | None, SolveReport]:
     """Round the LP's shift counts by a MILP that sees the coverage.
 
     Each count may only go to the integer just below or above its LP value
     (so only the fractional ones are decisions, one binary each), and the
-    choice is made by the step-1 model itself on blocks of
-    :data:`ROUNDING_BLOCK_MINUTES` (:func:`coarsen_demand`), which is several
+    choice is made by the step-1 model itself on blocks of ``block_minutes``
+    (default :data:`ROUNDING_BLOCK_MINUTES`; :func:`coarsen_demand`), several
     times smaller than the interval model. Unlike rounding each count on its
     own, the MILP trades a shift rounded down in one skill group against one
     rounded up in another that covers the same channels and hours, and keeps
@@ -1086,7 +1086,7 @@ def round_by_mip(lp_counts: dict[tuple[int, int], float], demand: Demand, catalo
         one farther than :data:`ROUNDING_MAX_GAP` from its bound; the caller
         then rounds cumulatively.
     """
-    k = max(1, ROUNDING_BLOCK_MINUTES // demand.interval_minutes)
+    k = max(1, (block_minutes or ROUNDING_BLOCK_MINUTES) // demand.interval_minutes)
     prob = build_model(coarsen_demand(demand, k), coarsen(catalog, k), groups, agents, weights,
                        min_rest_hours, name="wfm_rounding", patterns=False)
     for key, v in prob.wfm.n.items():
