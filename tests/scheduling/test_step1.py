@@ -7,6 +7,7 @@ relaxation's bound must equal them where the preference conflict is forced.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -146,16 +147,21 @@ def test_large_instance_bound_is_the_full_grid_lp_solved_alongside(monkeypatch):
     assert res.objective >= res.best_bound - 1e-6
 
 
-def _spy_rounding_and_plans(monkeypatch, second=None):
-    """Record round_by_mip's calls and the counts step 2 is given; ``second``
-    replaces the result of the second rounding."""
+def _spy_rounding_and_plans(monkeypatch, second=None, tolerance=math.inf):
+    """Record round_by_mip's calls and the counts step 2 is given; ``second(out,
+    block_minutes)`` replaces the result of the roundings of the full grid's LP.
+
+    ``tolerance``: FULL_GRID_ROUNDING_TOLERANCE; on the medium instance (a few
+    members per skill, as with 50 agents) the rounding of the full grid's LP
+    is more than 2 % worse on hourly blocks than the first and is not used,
+    so by default any is accepted here."""
     rounded, planned, lps = [], {}, []
     real_round, real_assign = core.round_by_mip, core.assign_group
 
     def round_spy(lp_counts, *args, **kw):
         out = real_round(lp_counts, *args, **kw)
         if kw.get("swaps") and second is not None:
-            out = second(out)
+            out = second(out, kw.get("block_minutes"))
         rounded.append((lp_counts, out[0], kw.get("swaps", False), kw.get("block_minutes")))
         # they may run side by side: the first rounding (no swaps) first, the
         # one on half-hour blocks last
@@ -172,6 +178,7 @@ def _spy_rounding_and_plans(monkeypatch, second=None):
             lps.append(self)
 
     monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
+    monkeypatch.setattr(core, "FULL_GRID_ROUNDING_TOLERANCE", tolerance)
     monkeypatch.setattr(core, "round_by_mip", round_spy)
     monkeypatch.setattr(core, "assign_group", assign_spy)
     monkeypatch.setattr(core, "_BackgroundLP", Spy)
@@ -218,10 +225,38 @@ def test_full_grid_lp_counts_are_rounded_on_half_hour_blocks_on_the_freed_core(m
     checked(res, ros, scen, days=2)
 
 
+def test_full_grid_lp_rounding_worse_on_the_same_blocks_is_not_used(monkeypatch):
+    # its objective on hourly blocks far above the first rounding's: neither
+    # it nor the rounding on half-hour blocks is used
+    scen, req, ros = _medium()
+    rounded, planned, _lps = _spy_rounding_and_plans(
+        monkeypatch, second=lambda out, _block: (
+            out[0], replace(out[1], objective=out[1].objective * 1.5)), tolerance=0.02)
+    monkeypatch.setattr(core, "FINE_ROUNDING_TIME_FACTOR", 0.0)
+    res = schedule(req, scen, ros, time_limit=60)
+    assert all(r[1] is not None for r in rounded) and len(rounded) == 3
+    assert planned == rounded[0][1]
+    checked(res, ros, scen, days=2)
+
+
+def test_half_hour_rounding_far_from_its_bound_is_not_used(monkeypatch):
+    scen, req, ros = _medium()
+
+    def far(out, block):
+        return (out[0], replace(out[1], gap=0.2)) if block else out
+
+    rounded, planned, _lps = _spy_rounding_and_plans(monkeypatch, second=far)
+    monkeypatch.setattr(core, "FINE_ROUNDING_TIME_FACTOR", 0.0)
+    res = schedule(req, scen, ros, time_limit=60)
+    assert len(rounded) == 3 and rounded[2][1] is not None
+    assert planned == rounded[1][1]     # the hourly rounding of the full grid's LP
+    checked(res, ros, scen, days=2)
+
+
 def test_full_grid_lp_rounding_without_a_solution_leaves_the_blocks_rounding(monkeypatch):
     scen, req, ros = _medium()
     rounded, planned, _lps = _spy_rounding_and_plans(
-        monkeypatch, second=lambda out: (None, out[1]))
+        monkeypatch, second=lambda out, _block: (None, out[1]))
     res = schedule(req, scen, ros, time_limit=60)
     assert len(rounded) >= 2 and rounded[0][1] is not None
     assert all(r[1] is None for r in rounded[1:])
