@@ -387,6 +387,36 @@ def test_failing_schedule_stops_the_bound_lp(monkeypatch):
     assert len(cancelled) == 1 and not cancelled[0]._thread.is_alive()
 
 
+def test_failing_rounding_stops_the_one_running_alongside(monkeypatch):
+    # the first rounding fails while the full grid's LP is being rounded (a
+    # MILP that would run for minutes): the error comes out at once, and the
+    # other MILP was stopped, not waited for
+    import threading
+    import time
+
+    from test_solve import _market_split
+
+    scen, req, ros = _medium()
+    monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
+    second_started, second = threading.Event(), []
+
+    def rounding(lp_counts, *args, **kw):
+        if not kw.get("swaps"):
+            assert second_started.wait(60)
+            time.sleep(0.5)
+            raise RuntimeError("the first rounding failed")
+        second_started.set()
+        second.append(solve(_market_split(), "highs", time_limit=120, stop=kw["stop"]))
+        return None, second[-1]
+
+    monkeypatch.setattr(core, "round_by_mip", rounding)
+    t = time.perf_counter()
+    with pytest.raises(RuntimeError, match="the first rounding failed"):
+        schedule(req, scen, ros, time_limit=600)
+    assert time.perf_counter() - t < 60
+    assert len(second) == 1 and second[0].status == "time_limit"
+
+
 def test_repair_start_lowers_the_counts_that_break_a_row():
     # two shift types whose LP values (0.6, 0.7) both round up to 1, but one
     # agent works at most one of them and at most 8 paid hours; the row with

@@ -602,7 +602,7 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     hourly rounding is worth 4,574 on the full grid against 3,891 on
     half-hour blocks (the LP: 3,209), and the schedule 3,497-3,651 (three
     runs) against 3,658; at 85 % 2,844 against 2,872, the schedule 2,901.4
-    against 2,901.5. With one thread asked for, only the first two run, one
+    and 2,907.3 against 2,901.5 (the search has 20 s less). With one thread asked for, only the first two run, one
     after the other.
     """
     def first_round(stop: threading.Event | None = None):
@@ -614,7 +614,7 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     def fine_round(stage: str, threads: int | None, block: int | None = None):
         t = time.perf_counter()
         out = round_by_mip(background.counts, *args, clock.until(step1_end), gap, threads,
-                           swaps=True, block_minutes=block)
+                           swaps=True, block_minutes=block, stop=abort)
         stage_s[stage] = time.perf_counter() - t
         return out
 
@@ -629,46 +629,53 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
         return clock.until(step1_end, floor=0.0)
 
     stopped = threading.Event()
+    abort = threading.Event()
     fine: dict[str, tuple] = {}
     if background is not None and threads != 1:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="wfm-rounding") as ex:
             jobs = {"rounding": ex.submit(first_round, stopped)}
             first_s = None    # how long the first rounding took (to its end)
-            while True:
-                done = {k for k, j in jobs.items() if j.done()}
-                usable = {k for k in done - {"rounding"} if jobs[k].result()[0] is not None}
-                if "rounding" in done and first_s is None:
-                    out = jobs["rounding"].result()     # re-raises what it raised
-                    first_s = stage_s["rounding"]
-                    report_first(out)
-                solved = background.wait_solved(0)
-                lp = solved and background.counts is not None
-                if "rounding" not in done and usable:
-                    stopped.set()      # its counts are not needed
-                # the full grid's LP counts on hourly blocks, with the
-                # first rounding or after it (given at least as much time)
-                if lp and "rounding_full_grid_lp" not in jobs and left() >= max(
-                        ROUNDING_MIN_SECONDS, 0.0 if first_s is None else first_s):
-                    jobs["rounding_full_grid_lp"] = ex.submit(
-                        fine_round, "rounding_full_grid_lp", 1)
-                # and on half-hour blocks, on the core the first one frees
-                if lp and FINE_ROUNDING_BLOCK_MINUTES and "rounding" in done \
-                        and "rounding_half_hours" not in jobs \
-                        and "rounding_full_grid_lp" in jobs \
-                        and left() >= FINE_ROUNDING_TIME_FACTOR * max(
-                            ROUNDING_MIN_SECONDS, stage_s.get(
-                                "rounding" if not stopped.is_set() else "rounding_full_grid_lp",
-                                0.0)):
-                    jobs["rounding_half_hours"] = ex.submit(
-                        fine_round, "rounding_half_hours", 1, FINE_ROUNDING_BLOCK_MINUTES)
-                pending = [j for j in jobs.values() if not j.done()]
-                if not pending and ("rounding_full_grid_lp" in jobs or solved
-                                    or left() < max(ROUNDING_MIN_SECONDS, first_s or 0.0)):
-                    break
-                if pending:
-                    wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                else:
-                    background.wait_solved(0.2)
+            try:
+                while True:
+                    done = {k for k, j in jobs.items() if j.done()}
+                    usable = {k for k in done - {"rounding"} if jobs[k].result()[0] is not None}
+                    if "rounding" in done and first_s is None:
+                        out = jobs["rounding"].result()     # re-raises what it raised
+                        first_s = stage_s["rounding"]
+                        report_first(out)
+                    solved = background.wait_solved(0)
+                    lp = solved and background.counts is not None
+                    if "rounding" not in done and usable:
+                        stopped.set()      # its counts are not needed
+                    # the full grid's LP counts on hourly blocks, with the
+                    # first rounding or after it (given at least as much time)
+                    if lp and "rounding_full_grid_lp" not in jobs and left() >= max(
+                            ROUNDING_MIN_SECONDS, 0.0 if first_s is None else first_s):
+                        jobs["rounding_full_grid_lp"] = ex.submit(
+                            fine_round, "rounding_full_grid_lp", 1)
+                    # and on half-hour blocks, on the core the first one frees
+                    if lp and FINE_ROUNDING_BLOCK_MINUTES and "rounding" in done \
+                            and "rounding_half_hours" not in jobs \
+                            and "rounding_full_grid_lp" in jobs \
+                            and left() >= FINE_ROUNDING_TIME_FACTOR * max(
+                                ROUNDING_MIN_SECONDS, stage_s.get(
+                                    "rounding" if not stopped.is_set() else "rounding_full_grid_lp",
+                                    0.0)):
+                        jobs["rounding_half_hours"] = ex.submit(
+                            fine_round, "rounding_half_hours", 1, FINE_ROUNDING_BLOCK_MINUTES)
+                    pending = [j for j in jobs.values() if not j.done()]
+                    if not pending and ("rounding_full_grid_lp" in jobs or solved
+                                        or left() < max(ROUNDING_MIN_SECONDS, first_s or 0.0)):
+                        break
+                    if pending:
+                        wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    else:
+                        background.wait_solved(0.2)
+            except BaseException:
+                # a rounding failed (or the run is interrupted): stop the others
+                stopped.set()
+                abort.set()
+                raise
             fine = {k: j.result() for k, j in jobs.items() if k != "rounding"}
             first = jobs["rounding"].result()
     else:
