@@ -602,7 +602,9 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     hourly rounding is worth 4,574 on the full grid against 3,891 on
     half-hour blocks (the LP: 3,209), and the schedule 3,497-3,651 (three
     runs) against 3,658; at 85 % 2,844 against 2,872, the schedule 2,901.4
-    and 2,907.3 against 2,901.5 (the search has 20 s less). With one thread asked for, only the first two run, one
+    and 2,907.3 against 2,901.5 (the search has 20 s less); at 70 % the
+    schedule is worse, 3,594.6 against 3,556.6. A trade, kept for the
+    under-staffed weeks; FINE_ROUNDING_BLOCK_MINUTES = 0 turns it off. With one thread asked for, only the first two run, one
     after the other.
     """
     def first_round(stop: threading.Event | None = None):
