@@ -560,13 +560,12 @@ class _LagrangianBound:
 def _round_both(lp_counts: dict[tuple[int, int], float], background: _BackgroundLP | None,
                 clock: _Clock, step1_end: float, stage_s: dict[str, float],
                 say: Callable[[str], None], args: tuple, gap: float, threads: int | None,
-                record: Callable[..., None]
-                ) -> tuple[dict | None, dict | None]:
+                record: Callable[..., None]) -> dict | None:
     """Step 1's rounding MILPs: of the LP on blocks, and of the LP on the full grid.
 
-    Returns the counts of the first and of the full grid's LP (those on
-    half-hour blocks where usable, else those on hourly blocks; None where
-    none is usable or none ran).
+    Returns the counts to plan with: the full grid LP's rounding on half-hour
+    blocks where usable, else on hourly blocks, else the first rounding's;
+    None where none is usable.
 
     The LP on hourly blocks averages each hour's quarters, so its counts can
     be far from good ones on the full grid: at 150 agents they are worth
@@ -604,8 +603,8 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     runs) against 3,658; at 85 % 2,844 against 2,872, the schedule 2,901.4
     and 2,907.3 against 2,901.5 (the search has 20 s less); at 70 % the
     schedule is worse, 3,594.6 against 3,556.6. A trade, kept for the
-    under-staffed weeks; FINE_ROUNDING_BLOCK_MINUTES = 0 turns it off. With one thread asked for, only the first two run, one
-    after the other.
+    under-staffed weeks; FINE_ROUNDING_BLOCK_MINUTES = 0 turns it off.
+    With one thread asked for, only the first two run, one after the other.
     """
     def first_round(stop: threading.Event | None = None):
         t = time.perf_counter()
@@ -630,44 +629,44 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     def left() -> float:
         return clock.until(step1_end, floor=0.0)
 
+    def need(stage: str) -> float:
+        """The time a stage took (0 before its end), and at least ROUNDING_MIN_SECONDS."""
+        return max(ROUNDING_MIN_SECONDS, stage_s.get(stage, 0.0))
+
     stopped = threading.Event()
     abort = threading.Event()
     fine: dict[str, tuple] = {}
     if background is not None and threads != 1:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="wfm-rounding") as ex:
             jobs = {"rounding": ex.submit(first_round, stopped)}
-            first_s = None    # how long the first rounding took (to its end)
+            reported = False
             try:
                 while True:
                     done = {k for k, j in jobs.items() if j.done()}
                     usable = {k for k in done - {"rounding"} if jobs[k].result()[0] is not None}
-                    if "rounding" in done and first_s is None:
-                        out = jobs["rounding"].result()     # re-raises what it raised
-                        first_s = stage_s["rounding"]
-                        report_first(out)
+                    if "rounding" in done and not reported:
+                        report_first(jobs["rounding"].result())  # re-raises what it raised
+                        reported = True
                     solved = background.wait_solved(0)
                     lp = solved and background.counts is not None
                     if "rounding" not in done and usable:
                         stopped.set()      # its counts are not needed
                     # the full grid's LP counts on hourly blocks, with the
                     # first rounding or after it (given at least as much time)
-                    if lp and "rounding_full_grid_lp" not in jobs and left() >= max(
-                            ROUNDING_MIN_SECONDS, 0.0 if first_s is None else first_s):
+                    if lp and "rounding_full_grid_lp" not in jobs and left() >= need("rounding"):
                         jobs["rounding_full_grid_lp"] = ex.submit(
                             fine_round, "rounding_full_grid_lp", 1)
                     # and on half-hour blocks, on the core the first one frees
                     if lp and FINE_ROUNDING_BLOCK_MINUTES and "rounding" in done \
                             and "rounding_half_hours" not in jobs \
                             and "rounding_full_grid_lp" in jobs \
-                            and left() >= FINE_ROUNDING_TIME_FACTOR * max(
-                                ROUNDING_MIN_SECONDS, stage_s.get(
-                                    "rounding" if not stopped.is_set() else "rounding_full_grid_lp",
-                                    0.0)):
+                            and left() >= FINE_ROUNDING_TIME_FACTOR * need(
+                                "rounding_full_grid_lp" if stopped.is_set() else "rounding"):
                         jobs["rounding_half_hours"] = ex.submit(
                             fine_round, "rounding_half_hours", 1, FINE_ROUNDING_BLOCK_MINUTES)
                     pending = [j for j in jobs.values() if not j.done()]
                     if not pending and ("rounding_full_grid_lp" in jobs or solved
-                                        or left() < max(ROUNDING_MIN_SECONDS, first_s or 0.0)):
+                                        or left() < need("rounding")):
                         break
                     if pending:
                         wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -683,11 +682,9 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     else:
         first = first_round()
         report_first(first)
-        if background is not None:
-            need = max(ROUNDING_MIN_SECONDS, stage_s["rounding"])
-            if background.wait_solved(left() - need) and background.counts is not None \
-                    and left() >= need:
-                fine["rounding_full_grid_lp"] = fine_round("rounding_full_grid_lp", threads)
+        if background is not None and background.wait_solved(left() - need("rounding")) \
+                and background.counts is not None and left() >= need("rounding"):
+            fine["rounding_full_grid_lp"] = fine_round("rounding_full_grid_lp", threads)
     # On the same hourly blocks the first two roundings are comparable: the full
     # grid's LP counts are not used where theirs is worse there than the
     # first's (its box is then poor: 50 agents 1,438 against 983, and the
@@ -715,7 +712,7 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
                 + f" ({stage_s[stage]:.1f} s)")
             if use:
                 best = counts    # the half-hour blocks' if usable
-    return first[0], best
+    return first[0] if best is None else best
 
 
 def _round_counts(prob_counts: dict[tuple[int, int], float]) -> dict[tuple[int, int], int]:
@@ -918,12 +915,10 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
                      "cumulatively")
     else:
         del prob
-        rounded, fine = _round_both(
+        rounded = _round_both(
             lp_counts, background, clock, step1_end, stage_s, say,
             (demand, catalog, groups, agents, weights, rest_h, solver),
             max(gap, ROUNDING_GAP), threads, record)
-        if fine is not None:
-            rounded = fine
         if rounded is not None:
             counts = rounded
             rough = False

@@ -1004,17 +1004,22 @@ def repair_start(prob: pulp.LpProblem, start: dict[pulp.LpVariable, int],
         for v, a in n_terms:
             if a > 0:
                 rows_of[v].append((i, a))
-    row_vars = [{v: a for v, a in n_terms if a > 0} for n_terms, _cap in rows]
+    # each checked row's positive terms (the inverse of rows_of), for swaps
+    row_vars = [{v: a for v, a in n_terms if a > 0} for n_terms, _cap in rows] if swaps else []
+
+    def step(v: pulp.LpVariable, d: int) -> None:
+        x[v] += d
+        for i, a in rows_of[v]:
+            activity[i] += d * a
+
     for weights, amount in needs:
         have = sum(w * x[v] for v, w in weights.items())
         for v in sorted((v for v, w in weights.items() if w > 0),
                         key=lambda v: x[v] - target[v]):
             while (have < amount - 1e-6 and (v.upBound is None or x[v] < v.upBound)
                    and all(activity[i] + a <= rows[i][1] + 1e-6 for i, a in rows_of[v])):
-                x[v] += 1
+                step(v, 1)
                 have += weights[v]
-                for i, a in rows_of[v]:
-                    activity[i] += a
             if have >= amount - 1e-6:
                 break
         while swaps and have < amount - 1e-6:
@@ -1024,13 +1029,9 @@ def repair_start(prob: pulp.LpProblem, start: dict[pulp.LpVariable, int],
             if swap is None:
                 break
             u, v = swap
-            x[u] -= 1
-            x[v] += 1
+            step(u, -1)
+            step(v, 1)
             have += weights[v] - weights[u]
-            for i, a in rows_of[u]:
-                activity[i] -= a
-            for i, a in rows_of[v]:
-                activity[i] += a
     return {v: float(k) for v, k in x.items()}
 
 
