@@ -225,6 +225,27 @@ def test_full_grid_lp_counts_are_rounded_on_half_hour_blocks_on_the_freed_core(m
     checked(res, ros, scen, days=2)
 
 
+def test_half_hour_rounding_only_where_the_full_grid_lp_leaves_live_channels_short(
+        monkeypatch):
+    # the medium instance's shifts end by 22:00 at the latest and chat runs
+    # to 21:00 with few members: its full grid LP leaves voice and chat short
+    scen, req, ros = _medium()
+    _rounded, _planned, lps = _spy_rounding_and_plans(monkeypatch)
+    monkeypatch.setattr(core, "FINE_ROUNDING_TIME_FACTOR", 0.0)
+    res = schedule(req, scen, ros, time_limit=60)
+    assert lps[0].shortfall_share >= core.FINE_ROUNDING_MIN_SHORTFALL
+    assert "rounding_half_hours" in set(res.stages["stage"])
+    # demand the roster covers in full: no shortfall, no half-hour rounding
+    easy = requirements(scen, 2, {"voice": [(d, 8, 12, 1.3) for d in range(2)],
+                                  "chat": [(d, 9, 13, 0.7) for d in range(2)]})
+    rounded, _planned, lps = _spy_rounding_and_plans(monkeypatch)
+    res = schedule(easy, scen, ros, time_limit=60)
+    assert lps[0].counts is not None and lps[0].shortfall_share == 0.0
+    assert [(r[2], r[3]) for r in rounded] == [(False, None), (True, None)]
+    assert "rounding_half_hours" not in set(res.stages["stage"])
+    checked(res, ros, scen, days=2)
+
+
 def test_full_grid_lp_rounding_worse_on_the_same_blocks_is_not_used(monkeypatch):
     # its objective on hourly blocks far above the first rounding's: neither
     # it nor the rounding on half-hour blocks is used

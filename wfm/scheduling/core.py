@@ -135,6 +135,11 @@ ROUNDING_MIN_SECONDS = 1.0
 #: first rounding's time it needs left before step 1's deadline to start.
 FINE_ROUNDING_BLOCK_MINUTES = 30
 FINE_ROUNDING_TIME_FACTOR = 2.0
+#: ... and only where the full grid's LP leaves the live (not deferred)
+#: channels short: its shortfall penalty is at least this share of the LP's
+#: objective (150 agents: none up to 95 % of the contracts' mean hours, 11 %
+#: at 100 %).
+FINE_ROUNDING_MIN_SHORTFALL = 0.01
 #: The full grid's LP counts rounded on hourly blocks are not used where
 #: that rounding's objective exceeds the first's by more than this share
 #: (150 agents: within 0.1 % of each other, in four instances; 50: 46 % more).
@@ -414,6 +419,13 @@ class _Clock:
         return max(floor, self.limit * share - self.elapsed())
 
 
+def _shortfall_share(prob: pulp.LpProblem, objective: float) -> float:
+    """The share of a solved count model's objective that is the live channels' shortfall."""
+    cost = prob.wfm.objective_terms
+    short = sum(cost[v] * value(v) for segs in prob.wfm.coverage.under.values() for v in segs)
+    return short / objective if objective > 0 else 0.0
+
+
 class _BackgroundLP:
     """The LP relaxation of a model built and solved in a thread (for the bound).
 
@@ -429,6 +441,9 @@ class _BackgroundLP:
         self.seconds = 0.0
         #: the LP's shift counts, once it is solved to optimality
         self.counts: dict[tuple[int, int], float] | None = None
+        #: then the share of its objective that is the live channels'
+        #: shortfall penalty
+        self.shortfall_share = 0.0
         self._solved = threading.Event()
         self._build = build
         self._then = then
@@ -450,6 +465,7 @@ class _BackgroundLP:
                                 options=LP_OPTIONS, stop=self._stop)
             if self.report.status == "optimal":
                 self.counts = {k: value(v) for k, v in prob.wfm.n.items()}
+                self.shortfall_share = _shortfall_share(prob, self.report.objective)
         except BaseException as err:  # noqa: BLE001 - handed to the main thread
             self.error = err
             return
@@ -602,8 +618,11 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     half-hour blocks (the LP: 3,209), and the schedule 3,497-3,651 (three
     runs) against 3,658; at 85 % 2,844 against 2,872, the schedule 2,901.4
     and 2,907.3 against 2,901.5 (the search has 20 s less); at 70 % the
-    schedule is worse, 3,594.6 against 3,556.6. A trade, kept for the
-    under-staffed weeks; FINE_ROUNDING_BLOCK_MINUTES = 0 turns it off.
+    schedule is worse, 3,594.6 against 3,556.6, at 95 % the same (2,796.4
+    against 2,797.2). So it runs only where the full grid's LP leaves the
+    live channels short (FINE_ROUNDING_MIN_SHORTFALL: at 150 agents none up
+    to 95 %, 11 % of its objective at 100 %); FINE_ROUNDING_BLOCK_MINUTES = 0
+    turns it off.
     With one thread asked for, only the first two run, one after the other.
     """
     def first_round(stop: threading.Event | None = None):
@@ -658,6 +677,7 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
                             fine_round, "rounding_full_grid_lp", 1)
                     # and on half-hour blocks, on the core the first one frees
                     if lp and FINE_ROUNDING_BLOCK_MINUTES and "rounding" in done \
+                            and background.shortfall_share >= FINE_ROUNDING_MIN_SHORTFALL \
                             and "rounding_half_hours" not in jobs \
                             and "rounding_full_grid_lp" in jobs \
                             and left() >= FINE_ROUNDING_TIME_FACTOR * need(
