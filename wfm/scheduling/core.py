@@ -406,16 +406,16 @@ def prepare_inputs(requirements: pd.DataFrame, scenario: Scenario,
 
 
 class _Clock:
-    def __init__(self, limit: float | None):
+    """The run's time limit: seconds left until a share of it."""
+
+    def __init__(self, limit: float):
         self.t0 = time.perf_counter()
         self.limit = limit
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.t0
 
-    def until(self, share: float, floor: float = 0.5) -> float | None:
-        if self.limit is None:
-            return None
+    def until(self, share: float, floor: float = 0.5) -> float:
         return max(floor, self.limit * share - self.elapsed())
 
 
@@ -1036,14 +1036,12 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
                                  .astype(int), minlength=len(bv))
             start.update({v: int(spread[j]) for j, v in enumerate(bv)})
         how = "spread evenly over their windows"
-    left = clock.until(step3_end, floor=0.0)
-    if left is not None:
-        left = min(left, max(BREAK_MIP_MIN_SECONDS,
-                             BREAK_MIP_SHARE * (time_limit - clock.elapsed())))
+    left = min(clock.until(step3_end, floor=0.0),
+               max(BREAK_MIP_MIN_SECONDS, BREAK_MIP_SHARE * (time_limit - clock.elapsed())))
     rep3 = None
-    if left is None or left > 0.0:
-        rep3 = solve(prob3, solver, time_limit=None if left is None else max(1.0, left),
-                     gap=gap, threads=threads, start=start)
+    if left > 0.0:
+        rep3 = solve(prob3, solver, time_limit=max(1.0, left), gap=gap, threads=threads,
+                     start=start)
         if not rep3.has_solution:
             record("breaks_no_solution", rep3)
         why = "found no solution in time"
@@ -1054,7 +1052,7 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
         # the search moves them on
         for v, k in start.items():
             v.lowBound = v.upBound = k
-        rep3 = solve(prob3, solver, time_limit=max(5.0, left or 5.0), threads=threads)
+        rep3 = solve(prob3, solver, time_limit=max(5.0, left), threads=threads)
         notes.append(f"break placement {why}; each pool's breaks were {how}")
     record("breaks", rep3)
     stage_s["breaks"] = time.perf_counter() - t
@@ -1065,7 +1063,7 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
     del prob3
 
     # -- improvement: local search on the named schedule ---------------------
-    left = None if time_limit is None else time_limit - clock.elapsed() - frames_s
+    left = time_limit - clock.elapsed() - frames_s
 
     def goal() -> float | None:
         # the objective within the requested gap of the best bound known now
@@ -1078,7 +1076,7 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
         b = max((x for x in bounds if x is not None), default=None)
         return None if b is None or b <= 0.0 else b / (1.0 - gap)
 
-    if left is None or left >= IMPROVE_MIN_SECONDS:
+    if left >= IMPROVE_MIN_SECONDS:
         t = time.perf_counter()
         try:
             imp = improve_schedule(demand, catalog, groups, agents, shifts_of, option,
