@@ -360,6 +360,7 @@ def test_pair_move_when_no_one_agent_move_gains(monkeypatch):
     opts = {(ia, early): 0, (ib, late): 0}
     import wfm.scheduling.improve as imp
 
+    monkeypatch.setattr(imp, "DAY_MOVE_CHOICES", 0)     # (it finds this too)
     with monkeypatch.context() as m:
         m.setattr(imp, "PAIR_FIRST_TRIED", 0)
         stuck = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights,
@@ -372,6 +373,117 @@ def test_pair_move_when_no_one_agent_move_gains(monkeypatch):
     assert res.objective == pytest.approx(8.0, abs=1e-6)   # 16 h x 0.5, nothing short
     assert _objective(demand, catalog, groups, agents, scen.weights, res.shifts, res.options,
                       res.quota) == pytest.approx(8.0, abs=1e-6)
+
+
+def _three_late_starts():
+    """One head 06-18; three agents who must each work one 4-hour shift
+    (starts 06:00-15:00 on the hour) start an hour late: 07, 11 and 15."""
+    scen = scenario([fixed("06:00", [4.0], latest="15:00", step=60)])
+    req = requirements(scen, 1, {"voice": [(0, 6, 18, 1.0)]})
+    ros = roster([{"agent_id": f"a{i}", "skills": "voice", "min_hours_week": 4.0}
+                  for i in range(3)])
+    agents, demand, catalog, groups = _inputs(scen, req, ros, days=1)
+    late = [_type(catalog, 0, h, 4.0) for h in ("07:00", "11:00", "15:00")]
+    return scen, agents, demand, catalog, groups, late
+
+
+def test_day_move_moves_three_agents_at_once(monkeypatch):
+    # Any one agent moved an hour earlier opens a gap where it left (06-07
+    # short becomes 10-11 short, or 18-19 over becomes 14-15 over), and so
+    # does any second one after it: neither the one-agent nor the pair move
+    # gains. All three an hour earlier cover 06-18 exactly: labour 12 h x 0.5.
+    import wfm.scheduling.improve as imp
+
+    scen, agents, demand, catalog, groups, late = _three_late_starts()
+    start = {a: [s] for a, s in enumerate(late)}
+    opts = {(a, s): 0 for a, s in enumerate(late)}
+    with monkeypatch.context() as m:
+        m.setattr(imp, "DAY_MOVE_CHOICES", 0)
+        stuck = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights,
+                                 11.0)
+    assert stuck.shifts == start and stuck.stopped == "local optimum"
+    assert stuck.objective > 100.0                       # an hour short
+    res = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights, 11.0)
+    early = [_type(catalog, 0, h, 4.0) for h in ("06:00", "10:00", "14:00")]
+    assert sorted(s for ss in res.shifts.values() for s in ss) == sorted(early)
+    assert res.objective == pytest.approx(6.0, abs=1e-6)
+    assert _objective(demand, catalog, groups, agents, scen.weights, res.shifts, res.options,
+                      res.quota) == pytest.approx(6.0, abs=1e-6)
+
+
+def test_day_milp_picks_the_best_combination_of_the_choices():
+    # every combination of three starts for each of the three agents,
+    # evaluated by the coverage LP of the whole day: the MILP's pick is the
+    # cheapest (from the late starts, which it must leave)
+    from wfm.scheduling.daymove import DayChoice, day_milp
+    from wfm.scheduling.improve import shift_cost_function
+
+    scen, agents, demand, catalog, groups, late = _three_late_starts()
+    cost = shift_cost_function(agents, catalog, scen.weights)
+    starts = [[_type(catalog, 0, h, 4.0) for h in hs] for hs in
+              (("07:00", "06:00", "08:00"), ("11:00", "09:00", "10:00"),
+               ("15:00", "13:00", "14:00"))]
+
+    def true_cost(pick):
+        present = _present(catalog, groups, {a: [ss[k]] for a, (ss, k) in
+                                             enumerate(zip(starts, pick))})
+        lp = _CoverageLP(demand, catalog, groups, present, scen.weights, 1)
+        return lp.objective + sum(cost(a, ss[k]) for a, (ss, k) in enumerate(zip(starts, pick)))
+
+    choices = []
+    for a, ss in enumerate(starts):
+        idx_sh = [catalog.presence[s] for s in ss]
+        choices.append(DayChoice(0, [(i, sh, cost(a, s)) for (i, sh), s in zip(idx_sh, ss)], 0))
+    T = catalog.n_intervals
+    picked, rep = day_milp(demand, groups, scen.weights, np.zeros((1, T)),
+                           np.zeros((1, T)), choices, time_limit=30, gap=1e-9)
+    combos = {(i, j, k): true_cost((i, j, k)) for i in range(3) for j in range(3)
+              for k in range(3)}
+    best = min(combos.values())
+    assert best < combos[(0, 0, 0)] - 1.0
+    assert picked is not None and rep.status == "optimal"
+    assert combos[tuple(picked)] == pytest.approx(best, abs=1e-6)
+    assert tuple(picked) == (1, 2, 2)
+    # from the best combination there is nothing better to find
+    again = [DayChoice(0, ch.options, k) for ch, k in zip(choices, picked)]
+    assert day_milp(demand, groups, scen.weights, np.zeros((1, T)), np.zeros((1, T)),
+                    again, time_limit=30, gap=1e-9)[0] is None
+
+
+def test_day_move_with_deferred_work_waiting_across_its_window(monkeypatch):
+    # two days of voice 06-18 and e-mail arriving 08-20 (2 h to answer);
+    # everybody starts late on both days, so e-mail waits overnight into the
+    # second day's window. The day moves keep the schedule's objective
+    # exact (recomputed from the frames) and end below the search without them
+    import wfm.scheduling.improve as imp
+
+    scen = scenario([fixed("06:00", [4.0], latest="15:00", step=60)], channels=[
+        {"name": "voice", "kind": "realtime", "priority": 1.0},
+        {"name": "email", "kind": "deferred", "response_time_hours": 14.0,
+         "aht_seconds": 900.0}])
+    scen.staffing.shrinkage = 0.0
+    scen.staffing.max_occupancy = 1.0
+    req = requirements(scen, 2, {"voice": [(d, 6, 18, 1.0) for d in range(2)],
+                                 "email": [(d, 20, 22, 1.0) for d in range(2)]})
+    ros = roster([{"agent_id": f"a{i}", "skills": "voice;email", "min_hours_week": 8.0,
+                   "max_hours_week": 8.0} for i in range(3)])
+    agents, demand, catalog, groups = _inputs(scen, req, ros, days=2)
+    hours = ("07:00", "11:00", "15:00")
+    start = {a: [_type(catalog, d, h, 4.0) for d in range(2)] for a, h in enumerate(hours)}
+    opts = {(a, s): 0 for a, ss in start.items() for s in ss}
+    said = []
+    with monkeypatch.context() as m:
+        m.setattr(imp, "DAY_MOVE_CHOICES", 0)
+        without = improve_schedule(demand, catalog, groups, agents, start, opts,
+                                   scen.weights, 11.0)
+    res = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights, 11.0,
+                           progress=said.append)
+    assert any("one day's shifts chosen together" in m for m in said)
+    assert res.objective < without.objective - 1.0
+    assert _objective(demand, catalog, groups, agents, scen.weights, res.shifts, res.options,
+                      res.quota) == pytest.approx(res.objective, rel=1e-9)
+    for a, ss in res.shifts.items():
+        assert valid_week(agents[a], ss, catalog, 11 * 60)
 
 
 def test_moves_tried_and_rejected_give_way_to_the_next_predictions(monkeypatch):
@@ -394,6 +506,7 @@ def test_moves_tried_and_rejected_give_way_to_the_next_predictions(monkeypatch):
     monkeypatch.setattr(imp._CoverageLP, "duals", lambda self: pi)
     monkeypatch.setattr(imp, "CHECKED_PER_DAY", 1)
     monkeypatch.setattr(imp, "PAIR_FIRST_TRIED", 0)
+    monkeypatch.setattr(imp, "DAY_MOVE_CHOICES", 0)
 
     def search():
         return improve_schedule(demand, catalog, groups, agents, {0: [noon]}, {(0, noon): 0},

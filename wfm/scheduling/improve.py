@@ -47,6 +47,7 @@ from scipy.optimize import linear_sum_assignment
 
 from wfm.config import SchedulingWeights
 from wfm.scheduling.assign import preference_misses, valid_week
+from wfm.scheduling.daymove import DayChoice, day_milp
 from wfm.scheduling.evaluate import under_penalty
 from wfm.scheduling.model import (
     Demand,
@@ -105,6 +106,12 @@ WEEK_CHOICES_PER_DAY = 4
 PAIR_FIRST_WORSE = 500.0
 PAIR_FIRST_TRIED = 200
 PAIR_SECOND_TRIED = 10
+#: The day move (:mod:`wfm.scheduling.daymove`), tried at a local optimum
+#: before the pair move: candidate shifts per agent (the best by the duals,
+#: besides its current one and none; 0 turns the move off), and seconds for
+#: its MILP.
+DAY_MOVE_CHOICES = 6
+DAY_MOVE_SECONDS = 3.0
 
 
 @dataclass
@@ -465,6 +472,7 @@ class _CoverageLP:
         keys = np.array(list(self.x), dtype=np.int64).reshape(-1, 3)
         self.xg, self.xt, self.xc = keys[:, 0], keys[:, 1], keys[:, 2]
         self.xi = np.array(list(self.x.values()), dtype=np.int64)
+        self.backlog_cols = {k: v.index for k, v in cov.backlog.items()}
         self.demand, self.weights = demand, weights
         self.skills = [list(grp.skills) for grp in groups]
         self.present = present.copy()
@@ -592,6 +600,15 @@ class _CoverageLP:
             most = m_rem[sk][xs.argmax(axis=0), np.arange(T)]
             rem[g] = np.where(np.isfinite(full), full, most)
         return add, rem
+
+    def backlog(self) -> np.ndarray:
+        """Deferred work waiting after each interval, per channel (C, T)."""
+        self._solve()
+        col = np.asarray(self.h.getSolution().col_value)
+        out = np.zeros((len(self.demand.channels), self.row.shape[1]))
+        for (c, t), i in self.backlog_cols.items():
+            out[c, t] = col[i]
+        return out
 
     def quota(self) -> dict[tuple[int, int], dict[int, float]]:
         self._solve()
@@ -739,6 +756,10 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     rejected: dict[tuple[int, tuple[tuple[int | None, int], ...]], set[int]] = {}
     # likewise the first moves of pair moves for which no second move gained
     first_failed: dict[tuple[int, tuple[tuple[int | None, int], ...]], set[int]] = {}
+    # days whose day move found nothing, until a kept move changes them or a
+    # day either side
+    day_failed: set[int] = set()
+    day_next = 0
 
     def days_of(changes: list[tuple[int | None, int]]) -> set[int]:
         return {int(cat.day[s0 if p < 0 else int(pair_type[p])]) for s0, p in changes}
@@ -811,12 +832,12 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         return out
 
     def try_move(a: int, changes: list[tuple[int | None, int]], below: float | None = None,
-                 on: _CoverageLP | None = None) -> _Trial:
+                 on: _CoverageLP | None = None, resolve: bool = True) -> _Trial:
         """Make agent ``a``'s changes in the LP ``on`` (default: ``lp``), re-solved.
 
         With ``below``, the LP is solved to the end only when the objective
         with the changes' own cost may be below it (else its objective is
-        infinite).
+        infinite). ``resolve=False``: not re-solved (more changes follow).
         """
         g = group_of[a]
         diff = np.zeros(T)
@@ -832,7 +853,8 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 dcost += shift_cost(a, int(pair_type[p]))
         idx = np.flatnonzero(np.abs(diff) > 1e-12)
         trial = _Trial(lp if on is None else on, g, idx, diff[idx], dcost)
-        trial.lp.change(g, idx, trial.delta, cutoff=None if below is None else below - dcost)
+        trial.lp.change(g, idx, trial.delta, solve=resolve,
+                        cutoff=None if below is None else below - dcost)
         return trial
 
     def keep_move(a: int, changes: list[tuple[int | None, int]], trial: _Trial,
@@ -864,6 +886,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         for memo in (rejected, first_failed):
             for key in [k for k, ds in memo.items() if k[0] == a or ds & near]:
                 del memo[key]
+        day_failed.difference_update(near)
         fixed_cost += trial.dcost
         if last:
             current = trial.lp.objective + fixed_cost
@@ -934,6 +957,109 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 move_b.undo(after_a)
             move_a.undo(before)
             remember(first_failed, a, [(s0, p)])
+        return None
+
+    def day_move() -> int | None:
+        """At a local optimum: every agent's shift on one day chosen together.
+
+        The days are taken in turn, those whose move found nothing since they
+        (or a day either side) last changed passed over. The day's new shifts
+        are kept when the schedule's objective drops (re-solved on the whole
+        week). Returns the number of agents whose day changed, or None when
+        no day's move gains.
+        """
+        nonlocal day_next
+        n_days = len(cat.days)
+        pi = lp.duals()
+        val = np.asarray(N @ pi.T)
+        for k in range(n_days):
+            d = (day_next + k) % n_days
+            left = DAY_MOVE_SECONDS if time_limit is None \
+                else min(DAY_MOVE_SECONDS, time_limit - (time.perf_counter() - t0))
+            if left < 1.0:
+                return None
+            if d in day_failed:
+                continue
+            day_next = d + 1
+            fixed = lp.present.copy()
+            agents_in, choices, moves = [], [], []
+            for a in range(len(agents)):
+                g = group_of.get(a)
+                if g is None:
+                    continue
+                pairs_of(a)
+                mine = shifts.get(a, [])
+                s0 = next((x for x in mine if int(cat.day[x]) == d), None)
+                others = [x for x in mine if x != s0]
+                paid_now = sum(int(cat.paid[x]) for x in mine) if a in below_min else None
+                opts: list[int] = []            # pairs, -1: no shift
+                sel = comp_pairs[a]
+                on_d = sel[pair_on_day[a][d]]
+                if s0 is not None:
+                    p0 = pair_of(s0, options[(a, s0)])
+                    opts.append(p0)
+                    if may_work(a, s0, None, others, paid_now):
+                        opts.append(-1)
+                    # the same shift started a step earlier and later: moves
+                    # that only pay off together are often such small ones,
+                    # which the duals do not rank first
+                    same = on_d[(cat.paid[pair_type[on_d]] == cat.paid[s0])
+                                & (pair_opt[on_d] == options[(a, s0)])]
+                    starts = cat.start_abs[pair_type[same]]
+                    for side in (same[starts < cat.start_abs[s0]],
+                                 same[starts > cat.start_abs[s0]]):
+                        if side.size:
+                            near_p = int(side[np.argmin(np.abs(
+                                cat.start_abs[pair_type[side]] - cat.start_abs[s0]))])
+                            s_new = int(pair_type[near_p])
+                            if may_work(a, s0, s_new, [*others, s_new], paid_now):
+                                opts.append(near_p)
+                else:
+                    opts.append(-1)
+                n_near = len(opts)
+                cost = pair_cost[a][pair_on_day[a][d]] + val[on_d, g]
+                for i in np.argsort(cost, kind="stable"):
+                    if len(opts) >= DAY_MOVE_CHOICES + n_near:
+                        break
+                    p = int(on_d[i])
+                    s_new = int(pair_type[p])
+                    if p in opts or (s_new != s0 and not may_work(
+                            a, s0, s_new, [*others, s_new], paid_now)):
+                        continue
+                    opts.append(p)
+                if len(opts) < 2:
+                    continue
+                if s0 is not None:
+                    r = N.getrow(opts[0])
+                    fixed[g, r.indices] -= r.data
+                options_a = []
+                for p in opts:
+                    if p < 0:
+                        options_a.append(None)
+                    else:
+                        r = N.getrow(p)
+                        options_a.append((r.indices, r.data, float(pair_cost_of(a, p))))
+                agents_in.append((a, s0))
+                choices.append(DayChoice(g, options_a, 0))
+                moves.append(opts)
+            picked, _rep = day_milp(demand, groups, weights, fixed, lp.backlog(), choices,
+                                    time_limit=left, threads=threads)
+            changed = [] if picked is None else [
+                (a, [(s0, opts[k])]) for (a, s0), opts, k in zip(agents_in, moves, picked)
+                if k != 0]
+            if not changed:
+                day_failed.add(d)
+                continue
+            before = lp.objective
+            trials = [try_move(a, ch, resolve=False) for a, ch in changed]
+            lp._solve()
+            if lp.objective + fixed_cost + sum(tr.dcost for tr in trials) < current - 1e-6:
+                for i, ((a, ch), tr) in enumerate(zip(changed, trials)):
+                    keep_move(a, ch, tr, last=i == len(trials) - 1)
+                return len(changed)
+            for tr in reversed(trials):
+                tr.undo(before)
+            day_failed.add(d)
         return None
 
     try:
@@ -1086,6 +1212,12 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                                        shift_cost)
                 works.clear()                       # members' shifts may have changed
                 if saved <= 1e-9:
+                    n_moved = day_move() if DAY_MOVE_CHOICES else None
+                    if n_moved:
+                        accepted += 1
+                        say(f"  improve: one day's shifts chosen together ({n_moved} agents "
+                            f"moved), objective {current:,.1f}")
+                        continue
                     kept = pair_move()
                     if kept is None:
                         if time_limit is not None and time.perf_counter() - t0 > time_limit:
