@@ -24,7 +24,9 @@ The schedule is built in four steps (the formulation is in
 3. break placement and channel allocation for the named shifts (MILP);
    then, with the time left, a local search on the named schedule against
    its own objective (:mod:`wfm.scheduling.improve`: one agent's day at a
-   time, every contract rule kept, a move kept only if the objective drops);
+   time, and at its local optima an agent's week, two agents' days or one
+   day of every agent, every contract rule kept, a move kept only if the
+   objective drops);
 4. each agent's per-interval channel split.
 
 The returned objective is recomputed from the finished schedule

@@ -26,7 +26,11 @@ stays the same. When that saves nothing either, a *pair move* changes one
 agent's day although it costs, then another agent's day that more than makes
 up for it: e.g. an agent who can do voice and chat moves from voice to an
 uncovered chat evening while a voice-only agent takes over its voice hours,
-which neither move does alone. The search goes on from there, so it ends at
+which neither move does alone. Before the pair move, the *day move*
+(:mod:`wfm.scheduling.daymove`) chooses every agent's shift on one day
+together in a small MILP, for changes that only pay off when several agents
+make them at once (three shifts each an hour earlier to close a gap that
+one of them alone only shifts). The search goes on from there, so it ends at
 a local optimum of every move or at its time limit.
 """
 
@@ -660,8 +664,9 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     in the order the coverage LP's duals predict; a move tried and rejected
     is passed over in the next rounds (up to :data:`FRESH_ROUNDS` of them
     without a kept move), which try the next predictions. At a local
-    optimum a group's shifts of a day are exchanged between its members, and
-    then two agents' days are changed together (the pair move).
+    optimum a group's shifts of a day are exchanged between its members,
+    then every agent's shift on one day is chosen together (the day move),
+    and then two agents' days are changed together (the pair move).
 
     Parameters
     ----------
