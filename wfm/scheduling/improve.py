@@ -1060,8 +1060,8 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 day_failed.add(d)
                 continue
             before = lp.objective
-            trials = [try_move(a, ch, resolve=False) for a, ch in changed]
-            lp._solve()
+            trials = [try_move(a, ch, resolve=i == len(changed) - 1)     # solved once
+                      for i, (a, ch) in enumerate(changed)]
             if lp.objective + fixed_cost + sum(tr.dcost for tr in trials) < current - 1e-6:
                 for i, ((a, ch), tr) in enumerate(zip(changed, trials)):
                     keep_move(a, ch, tr, last=i == len(trials) - 1)
