@@ -769,6 +769,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     # day either side
     day_failed: set[int] = set()
     day_next = 0
+    day_overhead = 1.0      # seconds of a day move besides its MILP (the last one's)
 
     def days_of(changes: list[tuple[int | None, int]]) -> set[int]:
         return {int(cat.day[s0 if p < 0 else int(pair_type[p])]) for s0, p in changes}
@@ -977,14 +978,14 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         week). Returns the number of agents whose day changed, or None when
         no day's move gains.
         """
-        nonlocal day_next
+        nonlocal day_next, day_overhead
         n_days = len(cat.days)
         pi = lp.duals()
         val = np.asarray(N @ pi.T)
         for k in range(n_days):
             d = (day_next + k) % n_days
-            left = DAY_MOVE_SECONDS if time_limit is None \
-                else min(DAY_MOVE_SECONDS, time_limit - (time.perf_counter() - t0))
+            left = DAY_MOVE_SECONDS if time_limit is None else min(
+                DAY_MOVE_SECONDS, time_limit - (time.perf_counter() - t0) - day_overhead)
             if left < 1.0:
                 return None
             if d in day_failed:
@@ -1051,8 +1052,10 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 agents_in.append((a, s0))
                 choices.append(DayChoice(g, options_a, 0))
                 moves.append(opts)
-            picked, _rep = day_milp(demand, groups, weights, fixed, lp.backlog(), choices,
-                                    time_limit=left, threads=threads)
+            t_day = time.perf_counter()
+            picked, rep = day_milp(demand, groups, weights, fixed, lp.backlog(), choices,
+                                   time_limit=left, threads=threads)
+            day_overhead = time.perf_counter() - t_day - (0.0 if rep is None else rep.seconds)
             changed = [] if picked is None else [
                 (a, [(s0, opts[k])]) for (a, s0), opts, k in zip(agents_in, moves, picked)
                 if k != 0]
