@@ -790,6 +790,15 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             ok = memo[(s0, s_new)] = _may_work(agents[a], week, cat, rest, paid_now)
         return ok
 
+    def agent_day(a: int, d: int) -> tuple[int | None, list[int], float | None]:
+        """Agent ``a``'s shift on day ``d`` (or None), its other shifts, and its
+        paid minutes where it is below its minimum hours (else None, see
+        :func:`_may_work`)."""
+        mine = shifts.get(a, [])
+        s0 = next((s for s in mine if int(cat.day[s]) == d), None)
+        paid_now = sum(int(cat.paid[x]) for x in mine) if a in below_min else None
+        return s0, [s for s in mine if s != s0], paid_now
+
     def day_moves(a: int, d: int, val: np.ndarray, gain: np.ndarray, add_est: np.ndarray,
                   rem_est: np.ndarray, limit: float, checked: int,
                   skip_moves: dict | None = None) -> list[tuple[float, int | None, int]]:
@@ -805,8 +814,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         """
         g = group_of[a]
         sel = comp_pairs[a]
-        mine = shifts.get(a, [])
-        s0 = next((s for s in mine if int(cat.day[s]) == d), None)
+        s0, others, paid_now = agent_day(a, d)
         base = 0.0
         p_old = None
         c0 = 0.0
@@ -824,8 +832,6 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         if s0 is not None and -base < limit:
             moves.append((-base, -1))                # drop the day's shift
         moves.sort()
-        others = [s for s in mine if s != s0]
-        paid_now = sum(int(cat.paid[x]) for x in mine) if a in below_min else None
         out = []
         for _pred, p in moves:
             if skip_moves and key_of(a, [(s0, p)]) in skip_moves:
@@ -998,10 +1004,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
                 if g is None:
                     continue
                 pairs_of(a)
-                mine = shifts.get(a, [])
-                s0 = next((x for x in mine if int(cat.day[x]) == d), None)
-                others = [x for x in mine if x != s0]
-                paid_now = sum(int(cat.paid[x]) for x in mine) if a in below_min else None
+                s0, others, paid_now = agent_day(a, d)
                 opts: list[int] = []            # pairs, -1: no shift
                 sel = comp_pairs[a]
                 on_d = sel[pair_on_day[a][d]]
