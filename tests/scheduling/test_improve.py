@@ -418,7 +418,7 @@ def test_day_milp_picks_the_best_combination_of_the_choices():
     from wfm.scheduling.daymove import DayChoice, day_milp
     from wfm.scheduling.improve import shift_cost_function
 
-    scen, agents, demand, catalog, groups, late = _three_late_starts()
+    scen, agents, demand, catalog, groups, _late = _three_late_starts()
     cost = shift_cost_function(agents, catalog, scen.weights)
     starts = [[_type(catalog, 0, h, 4.0) for h in hs] for hs in
               (("07:00", "06:00", "08:00"), ("11:00", "09:00", "10:00"),

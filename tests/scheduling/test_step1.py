@@ -225,8 +225,7 @@ def test_full_grid_lp_counts_are_rounded_on_half_hour_blocks_on_the_freed_core(m
     checked(res, ros, scen, days=2)
 
 
-def test_half_hour_rounding_only_where_the_full_grid_lp_leaves_live_channels_short(
-        monkeypatch):
+def test_half_hour_rounding_where_the_full_grid_lp_leaves_live_channels_short(monkeypatch):
     # the medium instance's shifts end by 22:00 at the latest and chat runs
     # to 21:00 with few members: its full grid LP leaves voice and chat short
     scen, req, ros = _medium()
@@ -235,10 +234,15 @@ def test_half_hour_rounding_only_where_the_full_grid_lp_leaves_live_channels_sho
     res = schedule(req, scen, ros, time_limit=60)
     assert lps[0].shortfall_share >= core.FINE_ROUNDING_MIN_SHORTFALL
     assert "rounding_half_hours" in set(res.stages["stage"])
+
+
+def test_no_half_hour_rounding_where_the_roster_covers_the_live_channels(monkeypatch):
     # demand the roster covers in full: no shortfall, no half-hour rounding
+    scen, _req, ros = _medium()
     easy = requirements(scen, 2, {"voice": [(d, 8, 12, 1.3) for d in range(2)],
                                   "chat": [(d, 9, 13, 0.7) for d in range(2)]})
     rounded, _planned, lps = _spy_rounding_and_plans(monkeypatch)
+    monkeypatch.setattr(core, "FINE_ROUNDING_TIME_FACTOR", 0.0)
     res = schedule(easy, scen, ros, time_limit=60)
     assert lps[0].counts is not None and lps[0].shortfall_share == 0.0
     assert [(r[2], r[3]) for r in rounded] == [(False, None), (True, None)]
