@@ -129,10 +129,11 @@ def test_highs_runs_with_another_thread_count_after_a_run():
         assert rep.status == "optimal", threads
 
 
-def _market_split(m: int = 4, n: int = 32, seed: int = 5):
+def _market_split(m: int = 4, n: int = 32, seed: int = 5, offset: float = 0.0):
     """A market-split instance (Cornuejols and Dawande): a few equality rows of
     random coefficients on binaries, deviations priced; HiGHS takes far more
-    than a minute on it, and any 0/1 point is a solution."""
+    than a minute on it, and any 0/1 point is a solution. Its bound stays
+    near ``offset`` (a fixed variable's cost)."""
     rng = random.Random(seed)
     p = pulp.LpProblem("market_split", pulp.LpMinimize)
     x = [pulp.LpVariable(f"x{j}", cat=pulp.LpBinary) for j in range(n)]
@@ -142,7 +143,8 @@ def _market_split(m: int = 4, n: int = 32, seed: int = 5):
         up, down = pulp.LpVariable(f"up{i}", 0), pulp.LpVariable(f"down{i}", 0)
         p += pulp.lpSum(aj * xj for aj, xj in zip(a, x)) + up - down == sum(a) // 2, f"split{i}"
         dev += [up, down]
-    p += pulp.lpSum(dev)
+    fixed = pulp.LpVariable("fixed", 1, 1)
+    p += pulp.lpSum(dev) + offset * fixed
     return p
 
 
@@ -160,3 +162,24 @@ def test_highs_mip_stops_when_asked_from_another_thread_and_keeps_its_incumbent(
     assert time.perf_counter() - t < 30
     assert rep.status == "time_limit" and rep.has_solution
     assert rep.best_bound is not None and rep.objective > rep.best_bound
+
+
+def test_highs_mip_stops_once_its_bound_passes_the_stop_events_limit():
+    import threading
+    import time
+
+    from wfm.scheduling.solve import StopEvent
+
+    # the limit is set while the MIP runs (its bound, about 500, is below
+    # the first limit): it stops at its next check, with its incumbent
+    stop = StopEvent()
+    stop.bound_above = 600.0
+    timer = threading.Timer(1.0, lambda: setattr(stop, "bound_above", 400.0))
+    timer.start()
+    t = time.perf_counter()
+    rep = solve(_market_split(offset=500.0), "highs", time_limit=120, stop=stop)
+    timer.join()
+    assert time.perf_counter() - t < 30
+    assert not stop.is_set()
+    assert rep.status == "time_limit" and rep.has_solution
+    assert 400.0 < rep.best_bound < 600.0 and rep.objective > rep.best_bound

@@ -252,11 +252,16 @@ def test_no_half_hour_rounding_where_the_roster_covers_the_live_channels(monkeyp
 
 def test_full_grid_lp_rounding_worse_on_the_same_blocks_is_not_used(monkeypatch):
     # its objective on hourly blocks far above the first rounding's: neither
-    # it nor the rounding on half-hour blocks is used
+    # it nor the rounding on half-hour blocks is used (it runs to its end
+    # here: not stopped once its bound passes the first's)
+    class NoBoundStop(core.StopEvent):
+        bound_above = property(lambda self: math.inf, lambda self, _v: None)
+
     scen, req, ros = _medium()
     rounded, planned, _lps = _spy_rounding_and_plans(
         monkeypatch, second=lambda out, _block: (
             out[0], replace(out[1], objective=out[1].objective * 1.5)), tolerance=0.02)
+    monkeypatch.setattr(core, "StopEvent", NoBoundStop)
     monkeypatch.setattr(core, "FINE_ROUNDING_TIME_FACTOR", 0.0)
     res = schedule(req, scen, ros, time_limit=60)
     assert all(r[1] is not None for r in rounded) and len(rounded) == 3
@@ -440,6 +445,43 @@ def test_failing_rounding_stops_the_one_running_alongside(monkeypatch):
         schedule(req, scen, ros, time_limit=600)
     assert time.perf_counter() - t < 60
     assert len(second) == 1 and second[0].status == "time_limit"
+
+
+def test_full_grid_rounding_stops_once_its_bound_passes_the_first_roundings(monkeypatch):
+    # the full grid's rounding is used only within FULL_GRID_ROUNDING_TOLERANCE
+    # of the first's objective; once its bound is above that it is stopped
+    # (here a MILP that would run for minutes, its bound ten times the first's)
+    import time
+
+    from test_solve import _market_split
+
+    scen, req, ros = _medium()
+    monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
+    monkeypatch.setattr(core, "FINE_ROUNDING_BLOCK_MINUTES", 0)    # no half-hour rounding
+    first, second = [], []
+
+    def rounding(lp_counts, *args, **kw):
+        if not kw.get("swaps"):
+            first.append(round_by_mip(lp_counts, *args, **kw))
+            return first[-1]
+        while not first:        # started before the first is done: its limit comes later
+            time.sleep(0.05)
+        rep = solve(_market_split(offset=10.0 * first[0][1].objective), "highs",
+                    time_limit=120, stop=kw["stop"])
+        second.append(rep)
+        return first[0][0], rep
+
+    monkeypatch.setattr(core, "round_by_mip", rounding)
+    t = time.perf_counter()
+    res = schedule(req, scen, ros, time_limit=300)
+    assert time.perf_counter() - t < 60
+    assert len(second) == 1 and second[0].status == "time_limit"
+    limit = (1.0 + core.FULL_GRID_ROUNDING_TOLERANCE) * first[0][1].objective
+    assert second[0].best_bound > limit
+    stages = res.stages.set_index("stage")
+    assert stages.loc["rounding_full_grid_lp", "status"] == "stopped"
+    assert stages.loc["rounding", "status"] == "optimal"
+    checked(res, ros, scen, days=2)
 
 
 def test_repair_start_lowers_the_counts_that_break_a_row():

@@ -117,6 +117,13 @@ def _is_mip(problem: pulp.LpProblem, mip: bool) -> bool:
     return mip and any(v.cat == pulp.LpInteger for v in problem.variables())
 
 
+class StopEvent(threading.Event):
+    """A ``stop`` for :func:`solve` that also ends a HiGHS MIP whose best bound exceeds
+    :attr:`bound_above` (infinite until set; it may be set while the MIP runs)."""
+
+    bound_above: float = math.inf
+
+
 class _HiGHSWithStart(pulp.HiGHS):
     """PuLP's HiGHS interface handing HiGHS a (partial) start, if any, before it runs.
 
@@ -140,8 +147,13 @@ class _HiGHSWithStart(pulp.HiGHS):
                 if stop.is_set():
                     event.data_in.user_interrupt = True
 
+            def interrupt_mip(event, stop=self.stop):
+                if stop.is_set() or event.data_out.mip_dual_bound > getattr(
+                        stop, "bound_above", math.inf):
+                    event.data_in.user_interrupt = True
+
             lp.solverModel.cbIpmInterrupt.subscribe(interrupt)
-            lp.solverModel.cbMipInterrupt.subscribe(interrupt)
+            lp.solverModel.cbMipInterrupt.subscribe(interrupt_mip)
         pairs = [(v.index, float(x)) for v, x in self.start.items()
                  if getattr(v, "index", None) is not None]
         if pairs:
@@ -334,7 +346,8 @@ def solve(problem: pulp.LpProblem, solver: str = "highs", time_limit: float | No
         Once the event is set, HiGHS stops (status ``time_limit``, with the
         MIP's incumbent if any) at its next interior-point iteration or its
         MIP solver's next check of its limits; for a solve in another
-        thread. CBC ignores it.
+        thread. A :class:`StopEvent` also stops the MIP at such a check once
+        its best bound exceeds the event's ``bound_above``. CBC ignores it.
 
     Returns
     -------
