@@ -411,39 +411,41 @@ def test_day_move_moves_three_agents_at_once(monkeypatch):
                       res.quota) == pytest.approx(6.0, abs=1e-6)
 
 
-def test_day_move_after_a_round_that_gained_little(monkeypatch):
+def test_day_move_after_rounds_that_gained_little(monkeypatch):
     # The three late starts of the test above on Monday, and a chat agent
-    # (no minimum hours, no chat demand) on Tuesday: the first round drops
-    # Tuesday's shift (labour 2 + over 4), and only a day move can fix
-    # Monday. It follows a round only where the round gained less than
-    # DAY_MOVE_EARLY; otherwise the next round comes first (here, none).
+    # (no minimum hours, no chat demand) on Tuesday and Wednesday: the first
+    # two rounds each drop one of its shifts (labour 2 + over 4; one move per
+    # agent and round), and only a day move can fix Monday. It follows two
+    # rounds in a row that tried all their moves and gained less than
+    # DAY_MOVE_EARLY each; otherwise the next round comes first (none here).
     import wfm.scheduling.improve as imp
 
     scen = scenario([fixed("06:00", [4.0], latest="15:00", step=60)],
                     [{"name": "voice", "kind": "realtime", "priority": 1.0},
                      {"name": "chat", "kind": "realtime", "priority": 1.0}])
-    req = requirements(scen, 2, {"voice": [(0, 6, 18, 1.0)]})
+    req = requirements(scen, 3, {"voice": [(0, 6, 18, 1.0)]})
     ros = roster([{"agent_id": f"a{i}", "skills": "voice", "min_hours_week": 4.0}
                   for i in range(3)] + [{"agent_id": "a3", "skills": "chat"}])
-    agents, demand, catalog, groups = _inputs(scen, req, ros, days=2)
-    late = [_type(catalog, 0, h, 4.0) for h in ("07:00", "11:00", "15:00")] \
-        + [_type(catalog, 1, "06:00", 4.0)]
-    start = {a: [s] for a, s in enumerate(late)}
-    opts = {(a, s): 0 for a, s in enumerate(late)}
+    agents, demand, catalog, groups = _inputs(scen, req, ros, days=3)
+    start = {a: [_type(catalog, 0, h, 4.0)] for a, h in enumerate(("07:00", "11:00", "15:00"))}
+    start[3] = [_type(catalog, d, "06:00", 4.0) for d in (1, 2)]
+    opts = {(a, s): 0 for a, ss in start.items() for s in ss}
 
-    def one_round(early: float):
+    def two_rounds(early: float, rounds: int = 2):
         with monkeypatch.context() as m:
             m.setattr(imp, "DAY_MOVE_EARLY", early)
             return improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights,
-                                    11.0, max_rounds=1)
+                                    11.0, max_rounds=rounds)
 
-    first = one_round(1.5)
-    assert first.stopped == "round limit" and first.accepted == 1
+    one = two_rounds(10.0, rounds=1)                    # one round: no day move yet
+    assert one.accepted == 1 and one.objective > 100.0
+    first = two_rounds(1.5)
+    assert first.stopped == "round limit" and first.accepted == 2
     assert 3 not in first.shifts
-    assert first.objective_start - first.objective == pytest.approx(6.0, abs=1e-6)
+    assert first.objective_start - first.objective == pytest.approx(12.0, abs=1e-6)
     assert first.objective > 100.0                       # Monday an hour short
-    res = one_round(10.0)
-    assert res.stopped == "round limit" and res.accepted == 2
+    res = two_rounds(10.0)
+    assert res.stopped == "round limit" and res.accepted == 3
     early = [_type(catalog, 0, h, 4.0) for h in ("06:00", "10:00", "14:00")]
     assert sorted(s for ss in res.shifts.values() for s in ss) == sorted(early)
     assert res.objective == pytest.approx(6.0, abs=1e-6)

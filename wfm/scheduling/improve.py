@@ -120,12 +120,15 @@ PAIR_SECOND_TRIED = 10
 #: instead of 3: 2,905.2.
 DAY_MOVE_CHOICES = 3
 DAY_MOVE_SECONDS = 3.0
-#: A round of one-agent moves that tried all its moves and gained less than
-#: this is followed by a day move too (before the local optimum, whose last
-#: rounds gain tenths).
-#: The search alone as above: 2,871.2 (four runs) against 2,878.2 without;
-#: 150 agents, ``schedule()`` in 120 s: 2,872.3 and 2,870.4 against 2,882.0
-#: and 2,872.5.
+#: Two rounds of one-agent moves in a row that tried all their moves (not
+#: ended early to refresh the duals) and gained less than this each are
+#: followed by a day move too, before the local optimum, whose last rounds
+#: gain tenths. 150 agents, ``schedule()`` in 120 s: 2,871.5 and 2,872.0
+#: (without: 2,872.5-2,882.4, mostly 2,882). After any one such round:
+#: 2,869.0-2,875.7, but 50 agents with CBC, whose search has 11 s from a
+#: schedule four times its end, then ended at 1,409-1,436 against 1,155.5.
+#: The search alone as above, 60 s: 2,881.4 and 2,882.2 (after one round:
+#: 2,871.2).
 DAY_MOVE_EARLY = 1.5
 
 
@@ -778,6 +781,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     day_failed: set[int] = set()
     day_next = 0
     day_overhead = 1.0      # seconds of a day move besides its MILP (the last one's)
+    low_rounds = 0          # rounds in a row that tried all their moves and gained little
 
     def days_of(changes: list[tuple[int | None, int]]) -> set[int]:
         return {int(cat.day[s0 if p < 0 else int(pair_type[p])]) for s0, p in changes}
@@ -985,7 +989,7 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
 
     def day_move() -> int | None:
         """Every agent's shift on one day chosen together (at a local optimum, or
-        after a round that gained less than :data:`DAY_MOVE_EARLY`).
+        after rounds that gained little, :data:`DAY_MOVE_EARLY`).
 
         The days are taken in turn, those whose move found nothing since they
         (or a day either side) last changed passed over. The day's new shifts
@@ -1240,8 +1244,9 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
             say(f"  improve: round {rounds}, objective {current:,.1f} ({accepted} of {tried} "
                 f"moves kept)")
             fresh_rounds = 0 if improved_round else fresh_rounds + 1
-            if improved_round and not cut and round_start - current < DAY_MOVE_EARLY \
-                    and day_move_kept():
+            low_rounds = low_rounds + 1 if not cut and round_start - current < DAY_MOVE_EARLY \
+                else 0
+            if improved_round and low_rounds >= 2 and day_move_kept():
                 continue
             if not improved_round and cands and fresh_rounds <= FRESH_ROUNDS and not (
                     time_limit is not None and time.perf_counter() - t0 > time_limit):
