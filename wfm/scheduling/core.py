@@ -734,8 +734,9 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     for stage in ("rounding_full_grid_lp", "rounding_half_hours"):
         if stage in fine:
             counts, rep = fine[stage]
-            bound_stop = stage == "rounding_full_grid_lp" and rep.best_bound is not None \
-                and rep.status != "optimal" and rep.best_bound > hourly_stop.bound_above
+            bound_stop = stage == "rounding_full_grid_lp" and rep.solver == "highs" \
+                and rep.status != "optimal" and rep.best_bound is not None \
+                and rep.best_bound > hourly_stop.bound_above   # CBC runs to its end
             record(stage, rep, status="stopped" if bound_stop else None)
             use = counts is not None and not rejected and hourly[0] is not None
             if stage == "rounding_half_hours":

@@ -676,8 +676,8 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
     without a kept move), which try the next predictions. At a local
     optimum a group's shifts of a day are exchanged between its members,
     then every agent's shift on one day is chosen together (the day move,
-    also after a round that gained little), and then two agents' days are
-    changed together (the pair move).
+    also after two rounds in a row that gained little), and then two
+    agents' days are changed together (the pair move).
 
     Parameters
     ----------
