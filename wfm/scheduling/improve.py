@@ -125,8 +125,9 @@ DAY_MOVE_SECONDS = 3.0
 #: followed by a day move too, before the local optimum, whose last rounds
 #: gain tenths. 150 agents, ``schedule()`` in 120 s: 2,871.5 and 2,872.0
 #: (without: 2,872.5-2,882.4, mostly 2,882). After any one such round:
-#: 2,869.0-2,875.7, but 50 agents with CBC, whose search has 11 s from a
-#: schedule four times its end, then ended at 1,409-1,436 against 1,155.5.
+#: 2,869.0-2,870.4 (three runs), but 50 agents with CBC, whose search has
+#: 11 s from a schedule four times its end, then ended at 1,431.1-1,436.3
+#: against 1,155.5.
 #: The search alone as above, 60 s: 2,881.4 and 2,882.2 (after one round:
 #: 2,871.2).
 DAY_MOVE_EARLY = 1.5
