@@ -47,7 +47,8 @@ class DayChoice:
 
 def day_milp(demand: Demand, groups: list[Group], weights: SchedulingWeights,
              present: np.ndarray, backlog: np.ndarray, choices: list[DayChoice], *,
-             time_limit: float, gap: float = 2e-3, threads: int | None = 1) -> tuple[list[int] | None, SolveReport | None]:
+             time_limit: float, gap: float = 2e-3, threads: int | None = 1
+             ) -> tuple[list[int] | None, SolveReport | None]:
     """The agents' choices on one day at least cost of the day's window.
 
     Parameters
