@@ -411,6 +411,27 @@ def test_day_move_moves_three_agents_at_once(monkeypatch):
                       res.quota) == pytest.approx(6.0, abs=1e-6)
 
 
+def test_day_move_tries_every_day_before_it_gives_up():
+    # The three late starts on the second of three days, nothing to gain on
+    # the others: the day move must reach that day in the call that finds
+    # the other days without a gain (it once stepped past every other day
+    # and ended the search at a local optimum with the day untried).
+    scen = scenario([fixed("06:00", [4.0], latest="15:00", step=60)])
+    req = requirements(scen, 3, {"voice": [(1, 6, 18, 1.0)]})
+    ros = roster([{"agent_id": f"a{i}", "skills": "voice", "min_hours_week": 4.0}
+                  for i in range(3)])
+    agents, demand, catalog, groups = _inputs(scen, req, ros, days=3)
+    start = {a: [_type(catalog, 1, h, 4.0)] for a, h in enumerate(("07:00", "11:00", "15:00"))}
+    opts = {(a, s): 0 for a, ss in start.items() for s in ss}
+    res = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights, 11.0)
+    early = [_type(catalog, 1, h, 4.0) for h in ("06:00", "10:00", "14:00")]
+    assert res.stopped == "local optimum"
+    assert sorted(s for ss in res.shifts.values() for s in ss) == sorted(early)
+    assert res.objective == pytest.approx(6.0, abs=1e-6)
+    assert _objective(demand, catalog, groups, agents, scen.weights, res.shifts, res.options,
+                      res.quota) == pytest.approx(6.0, abs=1e-6)
+
+
 def test_day_move_after_rounds_that_gained_little(monkeypatch):
     # The three late starts of the test above on Monday, and a chat agent
     # (no minimum hours, no chat demand) on Tuesday and Wednesday: the first

@@ -1002,8 +1002,9 @@ def improve_schedule(demand: Demand, catalog: ShiftCatalog, groups: list[Group],
         n_days = len(cat.days)
         pi = lp.duals()
         val = np.asarray(N @ pi.T)
+        first_day = day_next
         for k in range(n_days):
-            d = (day_next + k) % n_days
+            d = (first_day + k) % n_days
             left = DAY_MOVE_SECONDS if time_limit is None else min(
                 DAY_MOVE_SECONDS, time_limit - (time.perf_counter() - t0) - day_overhead)
             if left < 1.0:
