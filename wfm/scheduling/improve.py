@@ -117,7 +117,13 @@ PAIR_SECOND_TRIED = 10
 #: schedule of 150 agents after step 3, 60 s: 2,920.2 without the move; 3
 #: candidates 2,878.2-2,887.3 (four runs), 6: 2,891.2-2,892.8 (four), 10:
 #: 2,887.0 (the smaller MILPs leave time for more days); 2 s for the MILP
-#: instead of 3: 2,905.2.
+#: instead of 3: 2,905.2. ``schedule()`` at 150 agents in 120 s with 5
+#: candidates: 2,880.3 twice, against 2,871.3-2,873.4 with 3.
+#: Two days in a row chosen together (every agent's combinations of the
+#: two days' candidates that keep its contract, the 10 best by the duals;
+#: the same MILP) find nothing at the search's local optimum of 2,867.8
+#: (also with 8 candidates a day and 40 combinations; each MILP about 1 s),
+#: so there is no such move.
 DAY_MOVE_CHOICES = 3
 DAY_MOVE_SECONDS = 3.0
 #: Two rounds of one-agent moves in a row that tried all their moves (not
