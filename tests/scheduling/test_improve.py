@@ -375,15 +375,16 @@ def test_pair_move_when_no_one_agent_move_gains(monkeypatch):
                       res.quota) == pytest.approx(8.0, abs=1e-6)
 
 
-def _three_late_starts():
-    """One head 06-18; three agents who must each work one 4-hour shift
-    (starts 06:00-15:00 on the hour) start an hour late: 07, 11 and 15."""
+def _three_late_starts(day: int = 0, days: int = 1):
+    """One head 06-18 on ``day`` (of ``days``); three agents who must each
+    work one 4-hour shift (starts 06:00-15:00 on the hour) start an hour
+    late there: 07, 11 and 15."""
     scen = scenario([fixed("06:00", [4.0], latest="15:00", step=60)])
-    req = requirements(scen, 1, {"voice": [(0, 6, 18, 1.0)]})
+    req = requirements(scen, days, {"voice": [(day, 6, 18, 1.0)]})
     ros = roster([{"agent_id": f"a{i}", "skills": "voice", "min_hours_week": 4.0}
                   for i in range(3)])
-    agents, demand, catalog, groups = _inputs(scen, req, ros, days=1)
-    late = [_type(catalog, 0, h, 4.0) for h in ("07:00", "11:00", "15:00")]
+    agents, demand, catalog, groups = _inputs(scen, req, ros, days=days)
+    late = [_type(catalog, day, h, 4.0) for h in ("07:00", "11:00", "15:00")]
     return scen, agents, demand, catalog, groups, late
 
 
@@ -416,13 +417,9 @@ def test_day_move_tries_every_day_before_it_gives_up():
     # the others: the day move must reach that day in the call that finds
     # the other days without a gain (it once stepped past every other day
     # and ended the search at a local optimum with the day untried).
-    scen = scenario([fixed("06:00", [4.0], latest="15:00", step=60)])
-    req = requirements(scen, 3, {"voice": [(1, 6, 18, 1.0)]})
-    ros = roster([{"agent_id": f"a{i}", "skills": "voice", "min_hours_week": 4.0}
-                  for i in range(3)])
-    agents, demand, catalog, groups = _inputs(scen, req, ros, days=3)
-    start = {a: [_type(catalog, 1, h, 4.0)] for a, h in enumerate(("07:00", "11:00", "15:00"))}
-    opts = {(a, s): 0 for a, ss in start.items() for s in ss}
+    scen, agents, demand, catalog, groups, late = _three_late_starts(day=1, days=3)
+    start = {a: [s] for a, s in enumerate(late)}
+    opts = {(a, s): 0 for a, s in enumerate(late)}
     res = improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights, 11.0)
     early = [_type(catalog, 1, h, 4.0) for h in ("06:00", "10:00", "14:00")]
     assert res.stopped == "local optimum"
