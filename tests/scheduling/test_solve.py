@@ -1,5 +1,6 @@
 """Solver wrapper (wfm.scheduling.solve): a MIP start reaches CBC; HiGHS runs
-with any thread count one after the other.
+with any thread count one after the other; a HiGHS run misled by its start
+is solved again and reports its solution's own objective.
 
 (HiGHS's start is exercised by the scheduler's steps; its node limits end in
 a status PuLP cannot map, so it is not stopped at the root here.)
@@ -183,3 +184,53 @@ def test_highs_mip_stops_once_its_bound_passes_the_stop_events_limit():
     assert not stop.is_set()
     assert rep.status == "time_limit" and rep.has_solution
     assert 400.0 < rep.best_bound < 600.0 and rep.objective > rep.best_bound
+
+
+def _misled_first_run(monkeypatch, seconds: float | None = None):
+    """Make the first HiGHS run of each solve report its solution 5 below what
+    it is worth, as HiGHS 1.16.0 does after pricing a start wrongly in its
+    presolved model; record each run's options and start."""
+    import importlib
+    from dataclasses import replace
+
+    ws = importlib.import_module("wfm.scheduling.solve")
+
+    real = ws._run_highs
+    runs = []
+
+    def run(problem, time_limit, gap, msg, threads, mip, options, start=None, stop=None):
+        rep = real(problem, time_limit, gap, msg, threads, mip, options, start, stop)
+        runs.append((options, start))
+        if len(runs) == 1:
+            rep = replace(rep, objective=rep.objective - 5.0, best_bound=rep.objective - 5.0,
+                          status="optimal", seconds=rep.seconds if seconds is None else seconds)
+        return rep
+
+    monkeypatch.setattr(ws, "_run_highs", run)
+    return runs
+
+
+def test_highs_run_misled_by_its_start_is_solved_again_without_presolve(monkeypatch):
+    p, x, *_ = _knapsack()
+    exact = solve(p, "highs").objective
+    runs = _misled_first_run(monkeypatch)
+    rep = solve(p, "highs", time_limit=30, start={xi: 0.0 for xi in x})
+    # the second run starts from the first's solution, with presolve off
+    assert len(runs) == 2 and runs[1][0] == {"presolve": "off"}
+    assert set(runs[1][1]) == set(p.variables())
+    # reported: the solution's own objective (not the first run's), proven
+    assert rep.objective == pytest.approx(exact, abs=1e-6)
+    assert rep.objective == pytest.approx(pulp.value(p.objective), abs=1e-6)
+    assert rep.status == "optimal" and rep.has_solution
+    assert rep.best_bound == pytest.approx(exact, abs=1e-6)
+
+
+def test_highs_run_misled_by_its_start_without_time_left_says_so(monkeypatch):
+    p, x, *_ = _knapsack()
+    runs = _misled_first_run(monkeypatch, seconds=30.0)
+    rep = solve(p, "highs", time_limit=30, start={xi: 0.0 for xi in x})
+    assert len(runs) == 1
+    # the solution's own objective; the run's bound, still a bound; not proven
+    assert rep.objective == pytest.approx(pulp.value(p.objective), abs=1e-6)
+    assert rep.best_bound == pytest.approx(rep.objective - 5.0, abs=1e-6)
+    assert rep.status == "time_limit" and rep.gap > 0

@@ -111,9 +111,10 @@ def day_milp(demand: Demand, groups: list[Group], weights: SchedulingWeights,
             prob.addConstraint(cov.backlog[(c, last)] <= float(backlog[c, w1 - 1]) + 1e-9,
                                f"waiting_{c}")
     prob.setObjective(pulp.LpAffineExpression(obj))
-    # the current choices, solved as an LP, are the MILP's start: HiGHS is
-    # given every variable's value (with the integer ones alone, it reported
-    # objectives its solutions did not have)
+    # the current choices, solved as an LP, are the MILP's start, with every
+    # variable's value (HiGHS 1.16.0 can still price it wrongly after its
+    # presolve, with the integer values alone or all of them; solve() then
+    # solves again without presolve)
     for row, ch in zip(zs, choices):
         for k, v in enumerate(row):
             v.lowBound = v.upBound = 1 if k == ch.current else 0
