@@ -449,20 +449,20 @@ def test_day_move_after_rounds_that_gained_little(monkeypatch):
     start[3] = [_type(catalog, d, "06:00", 4.0) for d in (1, 2)]
     opts = {(a, s): 0 for a, ss in start.items() for s in ss}
 
-    def two_rounds(early: float, rounds: int = 2):
+    def search(early: float, rounds: int = 2):
         with monkeypatch.context() as m:
             m.setattr(imp, "DAY_MOVE_EARLY", early)
             return improve_schedule(demand, catalog, groups, agents, start, opts, scen.weights,
                                     11.0, max_rounds=rounds)
 
-    one = two_rounds(10.0, rounds=1)                    # one round: no day move yet
+    one = search(10.0, rounds=1)                          # one round: no day move yet
     assert one.accepted == 1 and one.objective > 100.0
-    first = two_rounds(1.5)
+    first = search(1.5)
     assert first.stopped == "round limit" and first.accepted == 2
     assert 3 not in first.shifts
     assert first.objective_start - first.objective == pytest.approx(12.0, abs=1e-6)
     assert first.objective > 100.0                       # Monday an hour short
-    res = two_rounds(10.0)
+    res = search(10.0)
     assert res.stopped == "round limit" and res.accepted == 3
     early = [_type(catalog, 0, h, 4.0) for h in ("06:00", "10:00", "14:00")]
     assert sorted(s for ss in res.shifts.values() for s in ss) == sorted(early)
