@@ -205,6 +205,30 @@ def test_large_instance_rounds_the_full_grid_lp_too_and_plans_with_it(monkeypatc
     checked(res, ros, scen, days=2)
 
 
+def test_each_rounding_on_hourly_blocks_runs_at_most_its_share_of_the_time_limit(monkeypatch):
+    # with a few agents per skill the rounding MILPs are hard; each may use
+    # ROUNDING_MAX_SHARE of the limit, not all of step 1's time (the one on
+    # half-hour blocks keeps step 1's deadline)
+    scen, req, ros = _medium()
+    limits = []
+    real_round = core.round_by_mip
+
+    def round_spy(lp_counts, *args, **kw):
+        limits.append((kw.get("block_minutes"), args[7]))
+        return real_round(lp_counts, *args, **kw)
+
+    monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
+    monkeypatch.setattr(core, "FINE_ROUNDING_TIME_FACTOR", 0.0)
+    monkeypatch.setattr(core, "round_by_mip", round_spy)
+    res = schedule(req, scen, ros, time_limit=60)
+    hourly = [lim for block, lim in limits if block is None]
+    half_hours = [lim for block, lim in limits if block is not None]
+    assert len(hourly) == 2 and len(half_hours) == 1
+    assert max(hourly) <= core.ROUNDING_MAX_SHARE * 60 + 1e-9
+    assert half_hours[0] > core.ROUNDING_MAX_SHARE * 60
+    checked(res, ros, scen, days=2)
+
+
 def test_full_grid_lp_counts_are_rounded_on_half_hour_blocks_on_the_freed_core(monkeypatch):
     # once the first rounding's core is free, the full grid's LP counts are
     # rounded on half-hour blocks as well; where that finds usable counts,

@@ -132,6 +132,15 @@ ROUNDING_GAP = 0.05
 #: The rounding MILP is skipped (counts rounded cumulatively) when step 1
 #: leaves it less than this many seconds: building it alone takes 1-2 s.
 ROUNDING_MIN_SECONDS = 1.0
+#: Each rounding MILP on hourly blocks runs for at most this share of the
+#: time limit. With a few agents per skill it is hard and ran to step 1's
+#: deadline (0.7 of the limit) far from its bound, leaving the search a
+#: quarter of the time: 20 / 30 / 40 agents in 120 s gave 806.8 / 1,063.6 /
+#: 1,896.3, with this share 615.6 / 998.3 / 1,687.2 (the counts of a rounding
+#: stopped far from its bound are not used, see ``ROUNDING_MAX_GAP``); from
+#: 50 agents up it is done well within it (50 agents in 60 s: 13.7 s;
+#: 150 in 120 s: 15-18 s each; 500 in 600 s: 17 s in all).
+ROUNDING_MAX_SHARE = 0.25
 #: Block length [min] of a third rounding MILP (of the full grid's LP counts,
 #: once the first rounding's core is free; 0: none), and how many times the
 #: first rounding's time it needs left before step 1's deadline to start.
@@ -633,16 +642,21 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     time limit (24 s, its bound 1,401 against 983), and now stops after
     about 7 s; the search gets the time (1,079.9 -> 1,045.8 in 60 s).
     """
+    def hourly_limit() -> float:
+        """A rounding MILP's time limit on hourly blocks (ROUNDING_MAX_SHARE)."""
+        return min(clock.until(step1_end), ROUNDING_MAX_SHARE * clock.limit)
+
     def first_round(stop: threading.Event | None = None):
         t = time.perf_counter()
-        out = round_by_mip(lp_counts, *args, clock.until(step1_end), gap, threads, stop=stop)
+        out = round_by_mip(lp_counts, *args, hourly_limit(), gap, threads, stop=stop)
         stage_s["rounding"] = time.perf_counter() - t
         return out
 
     def fine_round(stage: str, threads: int | None, block: int | None = None,
                    stop: threading.Event | None = None):
         t = time.perf_counter()
-        out = round_by_mip(background.counts, *args, clock.until(step1_end), gap, threads,
+        limit = clock.until(step1_end) if block else hourly_limit()
+        out = round_by_mip(background.counts, *args, limit, gap, threads,
                            swaps=True, block_minutes=block, stop=stop or abort)
         stage_s[stage] = time.perf_counter() - t
         return out
