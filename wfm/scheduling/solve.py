@@ -27,6 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import pulp
 
 from wfm.errors import SchedulingError
@@ -190,8 +191,6 @@ START_RETRY_MIN_SECONDS = 0.5
 
 def _own_objective(h) -> float:
     """The objective of the solution HiGHS returns, from the model's costs."""
-    import numpy as np
-
     lp = h.getLp()
     return float(np.dot(lp.col_cost_, h.getSolution().col_value)) + float(lp.offset_)
 
