@@ -205,11 +205,8 @@ def test_large_instance_rounds_the_full_grid_lp_too_and_plans_with_it(monkeypatc
     checked(res, ros, scen, days=2)
 
 
-def test_each_rounding_on_hourly_blocks_runs_at_most_its_share_of_the_time_limit(monkeypatch):
-    # with a few agents per skill the rounding MILPs are hard; each may use
-    # ROUNDING_MAX_SHARE of the limit, not all of step 1's time (the one on
-    # half-hour blocks has its own limit, see the next test)
-    scen, req, ros = _medium()
+def _round_limits(monkeypatch) -> list[tuple[int | None, float]]:
+    """Record each rounding MILP's (block minutes or None for hourly, time limit)."""
     limits = []
     real_round = core.round_by_mip
 
@@ -220,6 +217,15 @@ def test_each_rounding_on_hourly_blocks_runs_at_most_its_share_of_the_time_limit
     monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
     monkeypatch.setattr(core, "FINE_ROUNDING_TIME_FACTOR", 0.0)
     monkeypatch.setattr(core, "round_by_mip", round_spy)
+    return limits
+
+
+def test_each_rounding_on_hourly_blocks_runs_at_most_its_share_of_the_time_limit(monkeypatch):
+    # with a few agents per skill the rounding MILPs are hard; each may use
+    # ROUNDING_MAX_SHARE of the limit, not all of step 1's time (the one on
+    # half-hour blocks has its own limit, see the next test)
+    scen, req, ros = _medium()
+    limits = _round_limits(monkeypatch)
     res = schedule(req, scen, ros, time_limit=60)
     hourly = [lim for block, lim in limits if block is None]
     half_hours = [lim for block, lim in limits if block is not None]
@@ -233,25 +239,16 @@ def test_half_hour_rounding_runs_at_most_a_multiple_of_the_first_roundings_time(
     # FINE_ROUNDING_MAX_FACTOR times that rounding's time, well before step
     # 1's deadline (0.7 of the limit: 42 s)
     scen, req, ros = _medium()
-    limits = []
-    real_round = core.round_by_mip
-
-    def round_spy(lp_counts, *args, **kw):
-        if kw.get("block_minutes") is not None:
-            limits.append(args[7])
-        return real_round(lp_counts, *args, **kw)
-
-    monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
-    monkeypatch.setattr(core, "FINE_ROUNDING_TIME_FACTOR", 0.0)
+    limits = _round_limits(monkeypatch)
     monkeypatch.setattr(core, "FINE_ROUNDING_MAX_FACTOR", 2.0)
-    monkeypatch.setattr(core, "round_by_mip", round_spy)
     res = schedule(req, scen, ros, time_limit=60)
     seconds = res.stage_seconds
     first = seconds["rounding_full_grid_lp"] if "stopped" in set(
         res.stages.set_index("stage").loc[["rounding"], "status"]) else seconds["rounding"]
-    assert len(limits) == 1
-    assert limits[0] <= 2.0 * max(core.ROUNDING_MIN_SECONDS, first) + 1e-6
-    assert limits[0] < 0.5 * 60
+    half_hours = [lim for block, lim in limits if block is not None]
+    assert len(half_hours) == 1
+    assert half_hours[0] <= 2.0 * max(core.ROUNDING_MIN_SECONDS, first) + 1e-6
+    assert half_hours[0] < 0.5 * 60
     checked(res, ros, scen, days=2)
 
 
