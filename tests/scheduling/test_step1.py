@@ -7,6 +7,7 @@ relaxation's bound must equal them where the preference conflict is forced.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -205,13 +206,18 @@ def test_large_instance_rounds_the_full_grid_lp_too_and_plans_with_it(monkeypatc
     checked(res, ros, scen, days=2)
 
 
-def _round_limits(monkeypatch) -> list[tuple[int | None, float]]:
-    """Record each rounding MILP's (block minutes or None for hourly, time limit)."""
+def _round_limits(monkeypatch, before=None) -> list[tuple[int | None, float]]:
+    """Record each rounding MILP's (block minutes or None for hourly, time limit).
+
+    ``before(kw)``, if given, is called with the rounding's keywords before it runs.
+    """
     limits = []
     real_round = core.round_by_mip
 
     def round_spy(lp_counts, *args, **kw):
         limits.append((kw.get("block_minutes"), args[7]))
+        if before is not None:
+            before(kw)
         return real_round(lp_counts, *args, **kw)
 
     monkeypatch.setattr(core, "MIP_MAX_INTEGERS", 0)
@@ -249,6 +255,28 @@ def test_half_hour_rounding_runs_at_most_a_multiple_of_the_first_roundings_time(
     assert len(half_hours) == 1
     assert half_hours[0] <= 2.0 * max(core.ROUNDING_MIN_SECONDS, first) + 1e-6
     assert half_hours[0] < 0.5 * 60
+    checked(res, ros, scen, days=2)
+
+
+def test_half_hour_rounding_is_stopped_after_a_multiple_of_the_hourly_one_of_the_same_counts(
+        monkeypatch):
+    # once the full grid's LP counts are rounded on hourly blocks, their
+    # rounding on half-hour blocks (here: one that would take 30 s) is
+    # stopped after FINE_ROUNDING_MAX_FACTOR times that rounding's time
+    waited = []
+
+    def slow_half_hours(kw):
+        if kw.get("block_minutes"):
+            t = time.perf_counter()
+            waited.append((kw["stop"].wait(timeout=30.0), time.perf_counter() - t))
+
+    scen, req, ros = _medium()
+    _round_limits(monkeypatch, before=slow_half_hours)
+    res = schedule(req, scen, ros, time_limit=60)
+    hourly = max(core.ROUNDING_MIN_SECONDS, res.stage_seconds["rounding_full_grid_lp"])
+    assert len(waited) == 1 and waited[0][0]
+    assert waited[0][1] <= core.FINE_ROUNDING_MAX_FACTOR * hourly + 1.0
+    assert "rounding_half_hours" in set(res.stages["stage"])
     checked(res, ros, scen, days=2)
 
 

@@ -146,11 +146,13 @@ ROUNDING_MAX_SHARE = 0.25
 #: first rounding's time it needs left before step 1's deadline to start.
 FINE_ROUNDING_BLOCK_MINUTES = 30
 FINE_ROUNDING_TIME_FACTOR = 2.0
-#: ... and it runs for at most this many times that rounding's time. Where
-#: it pays off it is done in about 2.5 (150 agents at 100 %: 26.3 s after
-#: 10.2 s; its solution comes at the end of the root node). On the sample
-#: plan (120 agents) the root's cut rounds had not ended after 55 s (4.5
-#: times): the MILP still held its start, 12.7 % from its bound, not used.
+#: ... and it runs for at most this many times that rounding's time, and
+#: once the hourly rounding of the same counts is done, this many times
+#: that one's. Where it pays off it takes about 2.2 times the latter (150
+#: agents at 100 %: 28.9 s against 12.9 s; its solution comes at the end of
+#: the root node). On the sample plan (120 agents) the root's cut rounds had
+#: not ended after 55 s (10 times the 5.5 s of the hourly one): the MILP
+#: still held its start, 12.7 % from its bound, not used.
 FINE_ROUNDING_MAX_FACTOR = 3.0
 #: ... and only where the full grid's LP leaves the live (not deferred)
 #: channels short: its shortfall penalty is at least this share of the LP's
@@ -629,10 +631,10 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     On the core the first frees, with FINE_ROUNDING_TIME_FACTOR times the
     first's time left (or the second's, where the first was stopped), the
     full grid's LP counts are also rounded on half-hour blocks (about twice
-    as long; it is stopped after FINE_ROUNDING_MAX_FACTOR times). Hourly
-    blocks cannot see which quarter-hours a shift covers: at 150 agents
-    with demand at 100 % of the contracts' mean hours, the hourly rounding
-    is worth 4,574 on the full grid against 3,891 on half-hour blocks (the
+    as long; it is stopped after FINE_ROUNDING_MAX_FACTOR times the first's
+    time, or the second's once that one is done). Hourly blocks cannot see
+    which quarter-hours a shift covers: at 150 agents with demand at 100 %
+    of the contracts' mean hours, the hourly rounding is worth 4,574 on the full grid against 3,891 on half-hour blocks (the
     LP: 3,209), and the schedule 3,497-3,651 (three runs) against 3,658; at
     85 % 2,844 against 2,872, the schedule 2,901.4 and 2,907.3 against
     2,901.5 (the search has 20 s less); at 70 % the schedule is worse,
@@ -688,6 +690,8 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     stopped = threading.Event()
     abort = threading.Event()
     hourly_stop = StopEvent()       # the full grid's rounding on hourly blocks
+    half_stop = threading.Event()   # ... and on half-hour blocks
+    half_start = 0.0
     fine: dict[str, tuple] = {}
     if background is not None and threads != 1:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="wfm-rounding") as ex:
@@ -716,9 +720,16 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
                             and "rounding_half_hours" not in jobs \
                             and "rounding_full_grid_lp" in jobs \
                             and left() >= FINE_ROUNDING_TIME_FACTOR * took:
+                        half_start = time.perf_counter()
                         jobs["rounding_half_hours"] = ex.submit(
                             fine_round, "rounding_half_hours", 1, FINE_ROUNDING_BLOCK_MINUTES,
-                            most=FINE_ROUNDING_MAX_FACTOR * took)
+                            half_stop, FINE_ROUNDING_MAX_FACTOR * took)
+                    # once the same counts' rounding on hourly blocks is done,
+                    # the half-hour one gets FINE_ROUNDING_MAX_FACTOR times its time
+                    if "rounding_half_hours" in jobs and "rounding_full_grid_lp" in done \
+                            and time.perf_counter() - half_start > FINE_ROUNDING_MAX_FACTOR \
+                            * need("rounding_full_grid_lp"):
+                        half_stop.set()
                     pending = [j for j in jobs.values() if not j.done()]
                     if not pending and ("rounding_full_grid_lp" in jobs or solved
                                         or left() < need("rounding")):
@@ -732,6 +743,7 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
                 stopped.set()
                 abort.set()
                 hourly_stop.set()
+                half_stop.set()
                 raise
             fine = {k: j.result() for k, j in jobs.items() if k != "rounding"}
             first = jobs["rounding"].result()
