@@ -634,14 +634,15 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     as long; it is stopped after FINE_ROUNDING_MAX_FACTOR times the first's
     time, or the second's once that one is done). Hourly blocks cannot see
     which quarter-hours a shift covers: at 150 agents with demand at 100 %
-    of the contracts' mean hours, the hourly rounding is worth 4,574 on the full grid against 3,891 on half-hour blocks (the
-    LP: 3,209), and the schedule 3,497-3,651 (three runs) against 3,658; at
-    85 % 2,844 against 2,872, the schedule 2,901.4 and 2,907.3 against
-    2,901.5 (the search has 20 s less); at 70 % the schedule is worse,
-    3,594.6 against 3,556.6, at 95 % the same (2,796.4 against 2,797.2). So
-    it runs only where the full grid's LP leaves the live channels short
-    (FINE_ROUNDING_MIN_SHORTFALL: at 150 agents none up to 95 %, 11 % of its
-    objective at 100 %); FINE_ROUNDING_BLOCK_MINUTES = 0 turns it off.
+    of the contracts' mean hours, the hourly rounding is worth 4,574 on the
+    full grid against 3,891 on half-hour blocks (the LP: 3,209), and the
+    schedule 3,497-3,651 (three runs) against 3,658; at 85 % 2,844 against
+    2,872, the schedule 2,901.4 and 2,907.3 against 2,901.5 (the search has
+    20 s less); at 70 % the schedule is worse, 3,594.6 against 3,556.6, at
+    95 % the same (2,796.4 against 2,797.2). So it runs only where the full
+    grid's LP leaves the live channels short (FINE_ROUNDING_MIN_SHORTFALL: at
+    150 agents none up to 95 %, 11 % of its objective at 100 %);
+    FINE_ROUNDING_BLOCK_MINUTES = 0 turns it off.
     With one thread asked for, only the first two run, one after the other.
 
     The full grid's rounding is used only within FULL_GRID_ROUNDING_TOLERANCE
