@@ -179,6 +179,38 @@ def test_templates_on_dst_days():
         assert 180 <= opt[0] - spring.start_abs[s] <= 300
 
 
+def test_intervals_on_the_local_grid_with_a_half_hour_utc_offset():
+    """+05:30 and 60-minute intervals: the local hours are not on UTC's hour grid."""
+    from wfm.timegrid import interval_grid
+
+    tz = "Asia/Kolkata"
+    scen = Scenario.model_validate({
+        "site": {"timezone": tz, "interval_minutes": 60},
+        "channels": [{"name": "voice"}],
+        "shift_templates": [{"name": "day", "start_earliest": "08:30",
+                             "start_latest": "08:30", "lengths_hours": [8.0]}],
+    })
+    ros = pd.DataFrame([{"agent_id": "v1", "skills": "voice", "min_hours_week": 0,
+                         "max_hours_week": 40, "max_days_week": 5}])
+    grid = interval_grid(MON, 1, tz, 60)
+    hours = grid.hour + grid.minute / 60
+    req = pd.DataFrame({"timestamp": grid, "channel": "voice",
+                        "agents_required": ((hours >= 8) & (hours < 17)) * 1.0})
+    res = schedule(req, scen, ros, time_limit=30)
+    assert len(res.shifts) == 1
+    first = res.assignments.sort_values("timestamp").iloc[0]
+    assert first["timestamp"].hour == 8 and first["fraction"] == pytest.approx(0.5)
+    rep = check_schedule(res.shifts, res.assignments, ros, scen, horizon_start=MON,
+                         horizon_days=1)
+    assert rep.ok, rep.to_text()
+    # the shift covers half of 08:00-09:00 local: more is work off shift
+    asg = res.assignments.copy()
+    asg.loc[asg["timestamp"] == first["timestamp"], "fraction"] = 0.75
+    rep = check_schedule(res.shifts, asg, ros, scen, horizon_start=MON, horizon_days=1)
+    assert rep.rules() == {"off_shift"}
+    assert "on shift and not on break for 0.5" in rep.violations["detail"].iloc[0]
+
+
 def test_cli_schedule(tmp_path):
     from typer.testing import CliRunner
 

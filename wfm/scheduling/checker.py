@@ -308,6 +308,10 @@ def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.D
         sec = step * 60
         for aid, mine in by_agent.items():
             for start, end, brks, _paid, _d in mine:
+                # intervals start on the local clock's grid: with a UTC offset
+                # that is not a whole number of intervals (e.g. +05:30 with
+                # 60-minute intervals) they are not on the UTC epoch's grid
+                off = int(start.utcoffset().total_seconds())
                 spans = [(int(start.timestamp()), int(end.timestamp()))]
                 for b0, b1 in brks:
                     x0, x1 = int(b0.timestamp()), int(b1.timestamp())
@@ -322,7 +326,7 @@ def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.D
                             new.append((x1, s1))
                     spans = new
                 for s0, s1 in spans:
-                    t = s0 - s0 % sec
+                    t = s0 - (s0 + off) % sec
                     while t < s1:
                         avail[(aid, t)] += (min(s1, t + sec) - max(s0, t)) / sec
                         t += sec
