@@ -13,6 +13,7 @@ from test_step1 import _inputs
 
 from wfm.scheduling import schedule
 from wfm.scheduling.assign import _fits, greedy_assign, top_up, valid_week
+from wfm.scheduling.checker import check_schedule
 from wfm.scheduling.core import _fit_minimum_hours
 
 
@@ -72,7 +73,7 @@ def test_minimum_hours_out_of_reach_in_one_week_are_lowered_to_that_week():
     ag, catalog, grp = _two_weeks(min_hours=32.0)
     # unavailable for all but two days of the second week: 16 h possible there
     grp.compat[0, np.isin(catalog.day, [7, 8, 9, 10, 11])] = False
-    notes = _fit_minimum_hours([ag], catalog, [grp])
+    notes = _fit_minimum_hours([ag], catalog, [grp], 11 * 60)
     assert len(notes) == 1 and "at most 16 h" in notes[0]
     assert ag.min_hours == pytest.approx(16.0)
 
@@ -85,8 +86,48 @@ def test_short_horizon_lowers_the_weekly_minimum_pro_rata():
     ros = roster([{"agent_id": "a", "skills": "voice", "min_hours_week": 70.0,
                    "max_hours_week": 80.0, "max_days_week": 7}])
     agents, _demand, catalog, groups = _inputs(scen, req, ros, days=2)
-    _fit_minimum_hours(agents, catalog, groups)
+    _fit_minimum_hours(agents, catalog, groups, 11 * 60)
     assert agents[0].min_hours == pytest.approx(56.0)
+
+
+def test_minimum_hours_the_shift_lengths_cannot_add_up_to_are_lowered():
+    # 39 h a week, no more, with 8 and 8.5 h shifts: four shifts give at most
+    # 34 h, five at least 40 h; 34 h is the most a week can have
+    scen = scenario([fixed("09:00", [8.0, 8.5])])
+    req = requirements(scen, 7, {"voice": [(0, 9, 17, 1.0)]})
+    ros = roster([{"agent_id": "a", "skills": "voice", "min_hours_week": 39.0,
+                   "max_hours_week": 39.0, "max_days_week": 5},
+                  {"agent_id": "b", "skills": "voice", "min_hours_week": 32.0,
+                   "max_hours_week": 39.0, "max_days_week": 5}])
+    agents, _demand, catalog, groups = _inputs(scen, req, ros, days=7)
+    notes = _fit_minimum_hours(agents, catalog, groups, 11 * 60)
+    assert notes == ["a (min 39 h a week, at most 34 h possible)"]
+    assert agents[0].min_hours == pytest.approx(34.0) and agents[1].min_hours == 32.0
+    # the run reaches the lowered minimum, and its bound is one on it: not
+    # above the schedule (the contract's 39 h would put it there)
+    res = schedule(req, scen, ros, time_limit=30, gap=1e-6)
+    assert "a (min 39 h a week, at most 34 h possible)" in res.message
+    assert "infeasible" not in set(res.stages["status"])
+    assert res.best_bound <= res.objective + 1e-6
+    hours = res.agent_hours.set_index("agent_id")["paid_hours"]
+    assert hours["a"] == pytest.approx(34.0) and 32.0 <= hours["b"] <= 39.0
+    rep = check_schedule(res.shifts, res.assignments, ros, scen, horizon_start=MON,
+                         horizon_days=7)
+    assert set(rep.violations["agent_id"]) == {"a"} and rep.rules() == {"min_hours"}
+
+
+def test_minimum_hours_the_rest_rule_rules_out_are_lowered():
+    # one early and one late start a day, 8 h each; with 16 h of rest no
+    # shift may follow a late one the next day, and with 20 h none may
+    # follow an early one either: 2 of 3 days at most, 16 h
+    scen = scenario([fixed("06:00", [8.0], latest="14:00", step=480)], rest=20.0)
+    req = requirements(scen, 3, {"voice": [(0, 9, 17, 1.0)]})
+    ros = roster([{"agent_id": "a", "skills": "voice", "min_hours_week": 56.0,
+                   "max_hours_week": 60.0, "max_days_week": 7}])
+    agents, _demand, catalog, groups = _inputs(scen, req, ros, days=3)
+    notes = _fit_minimum_hours(agents, catalog, groups, 20 * 60)
+    # 16 h in 3/7 of a week is 37.3 h a week; the days alone allowed 56 h
+    assert len(notes) == 1 and agents[0].min_hours == pytest.approx(16.0 * 7 / 3)
 
 
 def test_two_week_schedule_keeps_every_weekly_contract():

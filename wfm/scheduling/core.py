@@ -63,7 +63,7 @@ from wfm.scheduling.assign import (
     split_channels,
 )
 from wfm.scheduling.evaluate import evaluate_coverage
-from wfm.scheduling.improve import CoverageLPError, improve_schedule
+from wfm.scheduling.improve import CoverageLPError, cheapest_week, improve_schedule
 from wfm.scheduling.lagrangian import lagrangian_bound
 from wfm.scheduling.model import (
     ROUNDING_BLOCK_MINUTES,
@@ -79,7 +79,7 @@ from wfm.scheduling.model import (
     round_counts,
     value,
 )
-from wfm.scheduling.roster import Agent, parse_roster
+from wfm.scheduling.roster import Agent, parse_roster, week_blocks
 from wfm.scheduling.solve import SolveReport, StopEvent, check_solver, rel_gap, solve
 from wfm.scheduling.templates import ShiftCatalog, coarsen, expand_shifts, net_presence
 
@@ -373,20 +373,54 @@ def make_groups(agents: list[Agent], catalog: ShiftCatalog, channels: list[str])
     return groups
 
 
-def _fit_minimum_hours(agents: list[Agent], catalog: ShiftCatalog, groups: list[Group]
-                       ) -> list[str]:
-    """Lower minimum hours no schedule can reach (availability); returns warnings."""
+def _fit_minimum_hours(agents: list[Agent], catalog: ShiftCatalog, groups: list[Group],
+                       rest_minutes: int) -> list[str]:
+    """Lower minimum hours no week can reach; returns warnings.
+
+    Exact: a week must keep every rule (:func:`cheapest_week`, costs zero),
+    so shift lengths that cannot add up to the minimum within the maximum
+    (e.g. 39 h with 8 and 8.5 h shifts) count, as do rest and availability.
+    The minimum is lowered to the paid hours of the longest valid week; agents
+    with the same shift types and contract are checked once.
+    """
     notes = []
+    blocks = week_blocks(len(catalog.days))
+    known: dict[tuple, float | None] = {}
     for grp in groups:
         for mi, a in enumerate(grp.members):
             ag = agents[a]
-            blocks = reach_per_block(ag, np.flatnonzero(grp.compat[mi]), catalog)
-            reach = min(min(r, ag.max_hours) / share for r, share in blocks)
-            if ag.min_hours > reach + 1e-9:
+            if ag.min_hours <= 0:
+                continue
+            types = np.flatnonzero(grp.compat[mi])
+            key = (types.tobytes(), ag.min_hours, ag.max_hours, ag.max_days,
+                   ag.max_consecutive)
+            if key not in known:
+                known[key] = _reach(ag, types, catalog, rest_minutes, blocks)
+            reach = known[key]
+            if reach is not None:
                 notes.append(f"{ag.agent_id} (min {ag.min_hours:g} h a week, at most "
                              f"{reach:g} h possible)")
                 ag.min_hours = reach
     return notes
+
+
+def _reach(ag: Agent, types: np.ndarray, catalog: ShiftCatalog, rest_minutes: int,
+           blocks: list[tuple[list[int], float]]) -> float | None:
+    """None if some week of ``ag`` reaches its minimum hours, else the weekly
+    minimum the longest valid week reaches in each block [h]."""
+    upper = min(min(r, ag.max_hours) / share for r, share in
+                reach_per_block(ag, types, catalog))
+    if ag.min_hours <= upper + 1e-9:
+        floors = [ag.min_hours * share * 60.0 for _days, share in blocks]
+        if cheapest_week(np.zeros(types.size), types, ag, catalog, rest_minutes,
+                         floors) is not None:
+            return None
+    paid = catalog.paid[types].astype(float)
+    best = cheapest_week(-paid, types, ag, catalog, rest_minutes, [0.0] * len(blocks))
+    worked = [] if best is None else [int(types[i]) for i in best[1]]
+    per_block = [sum(float(catalog.paid[s]) for s in worked if int(catalog.day[s]) in bdays)
+                 for bdays, _share in blocks]
+    return min(p / 60.0 / share for p, (_d, share) in zip(per_block, blocks, strict=True))
 
 
 # ---------------------------------------------------------------------------
@@ -420,7 +454,8 @@ def prepare_inputs(requirements: pd.DataFrame, scenario: Scenario,
     if len(catalog.grid) != demand.n_intervals:
         raise SchedulingError("internal: shift grid and demand grid differ")
     groups = make_groups(agents, catalog, demand.channels)
-    low = _fit_minimum_hours(agents, catalog, groups)
+    low = _fit_minimum_hours(agents, catalog, groups,
+                             round(scenario.agents.min_rest_hours * 60))
     return agents, demand, catalog, groups, low
 
 
