@@ -60,6 +60,23 @@ def test_top_up_reaches_the_minimum_in_every_week():
     assert _hours_per_block(catalog, out) == [16.0, 16.0]
 
 
+def test_top_up_rebuilds_the_week_when_adding_shifts_cannot_reach_the_minimum():
+    # exactly 25 h in at most 3 days with 8, 8.5 and 9 h shifts: adding the
+    # longest shift while none suffices gives 9 + 9, and then any third
+    # shift passes the maximum; the week 9 + 8 + 8 keeps every rule
+    scen = scenario([fixed("09:00", [8.0, 8.5, 9.0])])
+    req = requirements(scen, 7, {"voice": [(0, 9, 17, 1.0)]})
+    ros = roster([{"agent_id": "a", "skills": "voice", "min_hours_week": 25.0,
+                   "max_hours_week": 25.0, "max_days_week": 3}])
+    agents, _demand, catalog, groups = _inputs(scen, req, ros, days=7)
+    assert _fit_minimum_hours(agents, catalog, groups, 11 * 60) == []
+    start = {0: [_type(catalog, 2, "09:00", 8.5)]}
+    out = top_up(groups[0], start, catalog, agents, 11 * 60)[0]
+    assert sum(catalog.paid[s] for s in out) / 60.0 == pytest.approx(25.0)
+    assert valid_week(agents[0], out, catalog, 11 * 60)
+    assert start[0][0] in out            # the shift it had is kept (8.5 + 8.5 + 8)
+
+
 def test_greedy_assign_keeps_the_maximum_per_week_not_per_horizon():
     ag, catalog, grp = _two_weeks(min_hours=0.0, max_hours=16.0, max_days=2)
     counts = {_type(catalog, d, "09:00", 8.0): 1 for d in (0, 2, 4, 8, 10)}

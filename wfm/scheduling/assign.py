@@ -621,7 +621,9 @@ def top_up(grp: Group, shifts: dict[int, list[int]], catalog: ShiftCatalog,
 
     Each 7-day block of the horizon on its own (the minimum is per week):
     shortest sufficient shift first, so the minimum is met with little
-    overtime; where no further day fits, a shift is lengthened.
+    overtime; where no further day fits, a shift is lengthened. An agent
+    still short gets the valid week that reaches the minimum and keeps most of
+    the shifts it was given (:func:`_reaching_week`).
     """
     mine: dict[int, list[int]] = defaultdict(list, {a: list(v) for a, v in shifts.items()})
     for mi, a in enumerate(grp.members):
@@ -647,7 +649,31 @@ def top_up(grp: Group, shifts: dict[int, list[int]], catalog: ShiftCatalog,
                     break
                 mine[a].remove(longer[0])
                 mine[a].append(longer[1])
+        if any(short > 1e-9 for _days, short in _shortfalls(ag, mine[a], catalog)):
+            # from the week it was given: the additions above may have changed it
+            week = _reaching_week(ag, list(shifts.get(a, [])),
+                                  np.flatnonzero(grp.compat[mi]), catalog, rest)
+            if week is not None:
+                mine[a] = week
     return {a: v for a, v in mine.items() if v}
+
+
+def _reaching_week(ag: Agent, mine: list[int], types: np.ndarray, catalog: ShiftCatalog,
+                   rest: int) -> list[int] | None:
+    """The valid week reaching the minimum hours that keeps most of ``mine``.
+
+    Exact (the week pricer's dynamic programming): where shifts added one at
+    a time cannot reach it (e.g. 37.5 h needing one 8.5 h shift and four of
+    7.5 h), the week is rebuilt. Each shift kept counts -1, each new one +1
+    (and a little per paid hour); None if no week reaches it.
+    """
+    from wfm.scheduling.improve import cheapest_week
+
+    keep = np.isin(types, mine)
+    cost = np.where(keep, -1.0, 1.0 + catalog.paid[types] * 1e-4)
+    floors = [ag.min_hours * share * 60.0 for _days, share in week_blocks(len(catalog.days))]
+    best = cheapest_week(cost, types, ag, catalog, rest, floors)
+    return None if best is None else [int(types[i]) for i in best[1]]
 
 
 def _longer_shift(ag: Agent, mine: list[int], allowed: np.ndarray, days: set[int],
