@@ -61,3 +61,24 @@ def hours_in_day(day: dt.date, tz: str) -> float:
     a = pd.Timestamp(day).tz_localize(tz)
     b = pd.Timestamp(day + dt.timedelta(days=1)).tz_localize(tz)
     return (b - a).total_seconds() / 3600.0
+
+
+def wall_span(b0: pd.Timestamp, b1: pd.Timestamp, tz: str
+              ) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """A span given by naive wall-clock start and end (e.g. a break), in ``tz``.
+
+    In the hour repeated when clocks go back a wall time names two instants;
+    the span is read as the shortest one its times allow (a break
+    ``01:30-02:00`` there starts at the second 01:30 and lasts 30 minutes, not
+    90 from the first), the earlier one of equal spans. Wall times skipped
+    when clocks go forward move forward.
+    """
+    def both(t: pd.Timestamp) -> list[pd.Timestamp]:
+        return sorted({t.tz_localize(tz, ambiguous=flag, nonexistent="shift_forward")
+                       for flag in (True, False)})
+
+    spans = [(x1 - x0, x0, x1) for x0 in both(b0) for x1 in both(b1) if x1 > x0]
+    if not spans:
+        return both(b0)[0], both(b1)[-1]
+    _length, x0, x1 = min(spans)
+    return x0, x1

@@ -90,6 +90,7 @@ from scipy import stats
 
 from wfm.config import Scenario
 from wfm.errors import DataValidationError, WfmError
+from wfm.timegrid import wall_span
 
 ROUTINGS = ("skills", "assigned", "dedicated")
 HANDLE_TIMES = ("exponential", "lognormal")
@@ -244,8 +245,9 @@ def _shift_on(shifts: pd.DataFrame, agent_index: dict, t0: pd.Timestamp, dt_s: f
             be = bs.normalize() + pd.Timedelta(hours=b1.hour, minutes=b1.minute)
             if be <= bs:
                 be += pd.Timedelta(days=1)
-            bs_s = (local(bs) - t0).total_seconds()
-            be_s = (local(be) - t0).total_seconds()
+            bs_l, be_l = wall_span(bs, be, tz)
+            bs_s = (bs_l - t0).total_seconds()
+            be_s = (be_l - t0).total_seconds()
             new = []
             for x0, x1 in spans:
                 if be_s <= x0 or bs_s >= x1:

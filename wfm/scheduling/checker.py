@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from wfm.config import WEEKDAYS, Scenario
+from wfm.timegrid import wall_span
 
 _TOL = 1e-6
 _WD = {n: i for i, n in enumerate(WEEKDAYS)}
@@ -95,26 +96,6 @@ def _ts(v, tz: str) -> pd.Timestamp:
     if t.tzinfo is None:
         t = t.tz_localize(tz)
     return t.tz_convert(tz)
-
-
-def _local_span(b0: pd.Timestamp, b1: pd.Timestamp, tz: str
-                ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """A break's wall-clock start and end in the time zone.
-
-    In the hour repeated when clocks go back a wall time names two instants;
-    the break is read as the shortest span its times allow (``01:30-02:00``
-    starting 01:30 after the change is 30 minutes, not 90 from the first
-    01:30), the earlier one of equal spans.
-    """
-    def both(t: pd.Timestamp) -> list[pd.Timestamp]:
-        return sorted({t.tz_localize(tz, ambiguous=flag, nonexistent="shift_forward")
-                       for flag in (True, False)})
-
-    spans = [(x1 - x0, x0, x1) for x0 in both(b0) for x1 in both(b1) if x1 > x0]
-    if not spans:
-        return both(b0)[0], both(b1)[-1]
-    _length, x0, x1 = min(spans)
-    return x0, x1
 
 
 def _template_match(scenario: Scenario, start: pd.Timestamp, end: pd.Timestamp,
@@ -227,7 +208,7 @@ def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.D
             b1 = b0.normalize() + pd.Timedelta(hours=h1, minutes=m1)
             while b1 <= b0:
                 b1 += pd.Timedelta(days=1)
-            brks.append(_local_span(b0, b1, tz))
+            brks.append(wall_span(b0, b1, tz))
         rows.append((aid, str(rec["date"])[:10], start, end, brks))
     first_day = horizon_start or (min(dt.date.fromisoformat(r[1]) for r in rows) if rows
                                   else None)

@@ -1,0 +1,28 @@
+"""Wall-clock spans across daylight-saving changes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from wfm.timegrid import wall_span
+
+NY = "America/New_York"
+
+
+@pytest.mark.parametrize(("start", "end", "first", "minutes"), [
+    # clocks go back at 02:00 EDT to 01:00 EST on 1 Nov 2026
+    ("01:30", "02:00", "2026-11-01T01:30:00-05:00", 30),   # the second 01:30
+    ("00:45", "01:15", "2026-11-01T00:45:00-04:00", 30),   # ends at the first 01:15
+    ("01:10", "01:40", "2026-11-01T01:10:00-04:00", 30),   # both ambiguous: the earlier
+    ("23:50", "00:20", "2026-10-31T23:50:00-04:00", 30),   # an ordinary night
+])
+def test_wall_span_reads_the_repeated_hour_as_the_shortest_span(start, end, first, minutes):
+    day = pd.Timestamp("2026-11-01") if start < "12:00" else pd.Timestamp("2026-10-31")
+    b0 = day + pd.Timedelta(start + ":00")
+    b1 = b0.normalize() + pd.Timedelta(end + ":00")
+    if b1 <= b0:
+        b1 += pd.Timedelta(days=1)
+    x0, x1 = wall_span(b0, b1, NY)
+    assert x0 == pd.Timestamp(first)
+    assert (x1 - x0) == pd.Timedelta(minutes=minutes)
