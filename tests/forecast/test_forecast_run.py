@@ -92,7 +92,15 @@ def test_unknown_model_and_bad_frame():
         run_forecast(hist.drop(columns="volume"), scenario())
     bad = hist.copy()
     bad.loc[5, "volume"] = -1.0
-    with pytest.raises(ForecastError, match="row 5"):
+    with pytest.raises(ForecastError, match="row 5") as err:
+        run_forecast(bad, scenario())
+    assert "found -1.0" in str(err.value) and hist["channel"].iloc[5] in str(err.value)
+    bad.loc[[7, 9], "volume"] = np.nan
+    with pytest.raises(ForecastError, match="row 5") as err:
+        run_forecast(bad, scenario())
+    assert "(3 rows in all)" in str(err.value)
+    bad.loc[5, "volume"] = 1.0
+    with pytest.raises(ForecastError, match=r"row 7 .*found nothing \(empty\) \(2 rows in all\)"):
         run_forecast(bad, scenario())
 
 

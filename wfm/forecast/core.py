@@ -168,9 +168,14 @@ def run_forecast(history: pd.DataFrame, scenario=None, horizon_days: int | None 
     bad = ~np.isfinite(volume) | (volume < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        raw = history["volume"].iloc[i]
+        found = "nothing (empty)" if pd.isna(raw) else repr(raw.item() if hasattr(raw, "item")
+                                                            else raw)
+        more = f" ({int(bad.sum()):,} rows in all)" if bad.sum() > 1 else ""
         raise ForecastError(
-            f"history row {i}: field 'volume' must be a number >= 0, found "
-            f"{history['volume'].iloc[i]!r}"
+            f"history row {i} ({ts[i].isoformat()}, channel "
+            f"{history['channel'].iloc[i]!s}): field 'volume' must be a number >= 0, "
+            f"found {found}{more}"
         )
     channels_in = pd.unique(history["channel"].astype(str))
     chan_col = history["channel"].astype(str).to_numpy()
