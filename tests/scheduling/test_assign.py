@@ -133,6 +133,17 @@ def test_minimum_hours_the_shift_lengths_cannot_add_up_to_are_lowered():
     assert set(rep.violations["agent_id"]) == {"a"} and rep.rules() == {"min_hours"}
 
 
+def test_more_than_five_lowered_minimums_are_counted_in_the_message():
+    scen = scenario([fixed("09:00", [8.0, 8.5])])
+    req = requirements(scen, 7, {"voice": [(0, 9, 17, 1.0)]})
+    ros = roster([{"agent_id": f"a{i}", "skills": "voice", "min_hours_week": 39.0,
+                   "max_hours_week": 39.0, "max_days_week": 5} for i in range(7)])
+    res = schedule(req, scen, ros, time_limit=30)
+    assert "7 agent(s) cannot reach their minimum hours" in res.message
+    assert "a4 (min 39 h a week, at most 34 h possible) and 2 more" in res.message
+    assert (res.agent_hours["min_hours_week"] == 34.0).all()
+
+
 def test_minimum_hours_the_rest_rule_rules_out_are_lowered():
     # one early and one late start a day, 8 h each; with 16 h of rest no
     # shift may follow a late one the next day, and with 20 h none may

@@ -916,7 +916,8 @@ def _schedule(requirements: pd.DataFrame, scenario: Scenario, roster: pd.DataFra
     if low:
         notes.append(f"{len(low)} agent(s) cannot reach their minimum hours with their "
                      f"availability and the templates; lowered for: {', '.join(low[:5])}"
-                     + (" ..." if len(low) > 5 else ""))
+                     + (f" and {len(low) - 5} more (agent_hours' min_hours_week has the "
+                        "minimum used for each)" if len(low) > 5 else ""))
     rest_h = scenario.agents.min_rest_hours
     stage_s["prepare"] = time.perf_counter() - t
     say(f"schedule: {len(agents)} agents in {len(groups)} skill groups, "
