@@ -311,6 +311,20 @@ def test_half_hour_rounding_where_the_full_grid_lp_leaves_live_channels_short(mo
     assert "rounding_half_hours" in set(res.stages["stage"])
 
 
+def test_no_half_hour_rounding_where_the_shortfall_is_most_of_the_objective(monkeypatch):
+    # the same instance with the largest share for it set below its share
+    scen, req, ros = _medium()
+    rounded, _planned, lps = _spy_rounding_and_plans(monkeypatch)
+    monkeypatch.setattr(core, "FINE_ROUNDING_TIME_FACTOR", 0.0)
+    monkeypatch.setattr(core, "FINE_ROUNDING_MIN_SHORTFALL", 0.0)
+    monkeypatch.setattr(core, "FINE_ROUNDING_MAX_SHORTFALL", 0.005)
+    res = schedule(req, scen, ros, time_limit=60)
+    assert lps[0].shortfall_share > core.FINE_ROUNDING_MAX_SHORTFALL
+    assert [(r[2], r[3]) for r in rounded] == [(False, None), (True, None)]
+    assert "rounding_half_hours" not in set(res.stages["stage"])
+    checked(res, ros, scen, days=2)
+
+
 def test_no_half_hour_rounding_where_the_roster_covers_the_live_channels(monkeypatch):
     # demand the roster covers in full: no shortfall, no half-hour rounding
     scen, _req, ros = _medium()

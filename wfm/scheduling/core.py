@@ -159,6 +159,13 @@ FINE_ROUNDING_MAX_FACTOR = 3.0
 #: objective (150 agents: none up to 95 % of the contracts' mean hours, 11 %
 #: at 100 %).
 FINE_ROUNDING_MIN_SHORTFALL = 0.01
+#: ... and at most this share: where the shortfall is most of the objective
+#: (the roster far too small) it did not pay off in any instance measured
+#: (share 0.56-0.75: the sample plan, 120 agents, stopped at its cap after
+#: 18 s, the schedule step 60 s instead of 72-76 s without it, both within
+#: the requested 2 %; 150 agents at 115 % and 130 % of the contracts' mean
+#: hours, 31 and 29 s, not used; at 100 %, share 0.11, it is used).
+FINE_ROUNDING_MAX_SHORTFALL = 0.5
 #: The full grid's LP counts rounded on hourly blocks are not used where
 #: that rounding's objective exceeds the first's by more than this share
 #: (150 agents: within 0.1 % of each other, in four instances; 50: 46 % more).
@@ -676,7 +683,8 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
     20 s less); at 70 % the schedule is worse, 3,594.6 against 3,556.6, at
     95 % the same (2,796.4 against 2,797.2). So it runs only where the full
     grid's LP leaves the live channels short (FINE_ROUNDING_MIN_SHORTFALL: at
-    150 agents none up to 95 %, 11 % of its objective at 100 %);
+    150 agents none up to 95 %, 11 % of its objective at 100 %), but not where
+    the shortfall is most of the objective (FINE_ROUNDING_MAX_SHORTFALL);
     FINE_ROUNDING_BLOCK_MINUTES = 0 turns it off.
     With one thread asked for, only the first two run, one after the other.
 
@@ -752,7 +760,8 @@ def _round_both(lp_counts: dict[tuple[int, int], float], background: _Background
                     # and on half-hour blocks, on the core the first one frees
                     took = need("rounding_full_grid_lp" if stopped.is_set() else "rounding")
                     if lp and FINE_ROUNDING_BLOCK_MINUTES and "rounding" in done \
-                            and background.shortfall_share >= FINE_ROUNDING_MIN_SHORTFALL \
+                            and FINE_ROUNDING_MIN_SHORTFALL <= background.shortfall_share \
+                            <= FINE_ROUNDING_MAX_SHORTFALL \
                             and "rounding_half_hours" not in jobs \
                             and "rounding_full_grid_lp" in jobs \
                             and left() >= FINE_ROUNDING_TIME_FACTOR * took:
