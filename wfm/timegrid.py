@@ -70,14 +70,18 @@ def wall_span(b0: pd.Timestamp, b1: pd.Timestamp, tz: str
     In the hour repeated when clocks go back a wall time names two instants;
     the span is read as the shortest one its times allow (a break
     ``01:30-02:00`` there starts at the second 01:30 and lasts 30 minutes, not
-    90 from the first), the earlier one of equal spans. Wall times skipped
-    when clocks go forward move forward.
+    90 from the first; ``02:30-02:00`` in Europe at 03:00 summer time, when
+    the clock reads 02:00 again, is 30 minutes, though its end reads earlier
+    than its start: ``b1`` a day after ``b0``'s date is also tried a day
+    earlier), the earlier one of equal spans. Wall times skipped when clocks
+    go forward move forward.
     """
     def both(t: pd.Timestamp) -> list[pd.Timestamp]:
         return sorted({t.tz_localize(tz, ambiguous=flag, nonexistent="shift_forward")
                        for flag in (True, False)})
 
-    spans = [(x1 - x0, x0, x1) for x0 in both(b0) for x1 in both(b1) if x1 > x0]
+    ends = [b1, b1 - pd.Timedelta(days=1)]
+    spans = [(x1 - x0, x0, x1) for x0 in both(b0) for e in ends for x1 in both(e) if x1 > x0]
     if not spans:
         return both(b0)[0], both(b1)[-1]
     _length, x0, x1 = min(spans)

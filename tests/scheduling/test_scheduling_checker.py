@@ -243,6 +243,29 @@ def test_break_in_the_hour_repeated_when_clocks_go_back():
     assert rep.violations["when"].iloc[0].endswith("-05:00")
 
 
+def test_break_whose_end_reads_earlier_than_its_start():
+    """Berlin, night of 25 Oct 2026: a break 02:30-02:00 starts 300 min into a
+    21:30 shift, at 02:30 summer time, and ends 30 min later at 02:00 winter time."""
+    scen = Scenario.model_validate({
+        "site": {"timezone": TZ, "interval_minutes": 15},
+        "channels": [{"name": "voice"}],
+        "shift_templates": [{"name": "night", "start_earliest": "21:30",
+                             "start_latest": "21:30", "lengths_hours": [8.0],
+                             "breaks": [{"minutes": 30, "paid": False,
+                                         "earliest_after_start_minutes": 180,
+                                         "latest_after_start_minutes": 300}]}],
+    })
+    ros = pd.DataFrame([{"agent_id": "v1", "skills": "voice", "min_hours_week": 0,
+                         "max_hours_week": 40, "max_days_week": 5}])
+    shifts = pd.DataFrame([{"agent_id": "v1", "date": "2026-10-24",
+                            "start": "2026-10-24T21:30:00+02:00",
+                            "end": "2026-10-25T04:30:00+01:00", "breaks": "02:30-02:00"}])
+    asg = pd.DataFrame(columns=["timestamp", "agent_id", "channel", "fraction"])
+    rep = check_schedule(shifts, asg, ros, scen, horizon_start=dt.date(2026, 10, 24),
+                         horizon_days=1)
+    assert rep.ok, rep.to_text()
+
+
 def test_cli_schedule(tmp_path):
     from typer.testing import CliRunner
 
