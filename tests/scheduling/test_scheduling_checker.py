@@ -211,11 +211,11 @@ def test_intervals_on_the_local_grid_with_a_half_hour_utc_offset():
     assert "on shift and not on break for 0.5" in rep.violations["detail"].iloc[0]
 
 
-def test_break_in_the_hour_repeated_when_clocks_go_back():
-    """01:30-02:00 on the night of 1 Nov 2026 (New York): the break starts at the
-    second 01:30 (EST), 300 min into a 21:30 EDT shift, and lasts 30 min."""
+def _check_night(tz: str, date: str, start: str, end: str, breaks: str,
+                 asg: pd.DataFrame | None = None):
+    """Check one agent's 8-h night shift (21:30 template, a 30-min break 180-300 min in)."""
     scen = Scenario.model_validate({
-        "site": {"timezone": "America/New_York", "interval_minutes": 15},
+        "site": {"timezone": tz, "interval_minutes": 15},
         "channels": [{"name": "voice"}],
         "shift_templates": [{"name": "night", "start_earliest": "21:30",
                              "start_latest": "21:30", "lengths_hours": [8.0],
@@ -225,20 +225,27 @@ def test_break_in_the_hour_repeated_when_clocks_go_back():
     })
     ros = pd.DataFrame([{"agent_id": "v1", "skills": "voice", "min_hours_week": 0,
                          "max_hours_week": 40, "max_days_week": 5}])
-    shifts = pd.DataFrame([{"agent_id": "v1", "date": "2026-10-31",
-                            "start": "2026-10-31T21:30:00-04:00",
-                            "end": "2026-11-01T04:30:00-05:00", "breaks": "01:30-02:00"}])
-    asg = pd.DataFrame(columns=["timestamp", "agent_id", "channel", "fraction"])
-    rep = check_schedule(shifts, asg, ros, scen, horizon_start=dt.date(2026, 10, 31),
-                         horizon_days=1)
+    shifts = pd.DataFrame([{"agent_id": "v1", "date": date, "start": start, "end": end,
+                            "breaks": breaks}])
+    if asg is None:
+        asg = pd.DataFrame(columns=["timestamp", "agent_id", "channel", "fraction"])
+    return check_schedule(shifts, asg, ros, scen, horizon_start=dt.date.fromisoformat(date),
+                          horizon_days=1)
+
+
+def test_break_in_the_hour_repeated_when_clocks_go_back():
+    """01:30-02:00 on the night of 1 Nov 2026 (New York): the break starts at the
+    second 01:30 (EST), 300 min into a 21:30 EDT shift, and lasts 30 min."""
+    night = ("America/New_York", "2026-10-31", "2026-10-31T21:30:00-04:00",
+             "2026-11-01T04:30:00-05:00", "01:30-02:00")
+    rep = _check_night(*night)
     assert rep.ok, rep.to_text()
     # work in the break (01:30 EST) is off shift; the first 01:30 (EDT) is not
     asg = pd.DataFrame({"timestamp": pd.to_datetime(["2026-11-01T01:30:00-05:00",
                                                      "2026-11-01T01:30:00-04:00"], utc=True)
                         .tz_convert("America/New_York"),
                         "agent_id": "v1", "channel": "voice", "fraction": 1.0})
-    rep = check_schedule(shifts, asg, ros, scen, horizon_start=dt.date(2026, 10, 31),
-                         horizon_days=1)
+    rep = _check_night(*night, asg=asg)
     assert rep.rules() == {"off_shift"} and len(rep.violations) == 1
     assert rep.violations["when"].iloc[0].endswith("-05:00")
 
@@ -246,23 +253,8 @@ def test_break_in_the_hour_repeated_when_clocks_go_back():
 def test_break_whose_end_reads_earlier_than_its_start():
     """Berlin, night of 25 Oct 2026: a break 02:30-02:00 starts 300 min into a
     21:30 shift, at 02:30 summer time, and ends 30 min later at 02:00 winter time."""
-    scen = Scenario.model_validate({
-        "site": {"timezone": TZ, "interval_minutes": 15},
-        "channels": [{"name": "voice"}],
-        "shift_templates": [{"name": "night", "start_earliest": "21:30",
-                             "start_latest": "21:30", "lengths_hours": [8.0],
-                             "breaks": [{"minutes": 30, "paid": False,
-                                         "earliest_after_start_minutes": 180,
-                                         "latest_after_start_minutes": 300}]}],
-    })
-    ros = pd.DataFrame([{"agent_id": "v1", "skills": "voice", "min_hours_week": 0,
-                         "max_hours_week": 40, "max_days_week": 5}])
-    shifts = pd.DataFrame([{"agent_id": "v1", "date": "2026-10-24",
-                            "start": "2026-10-24T21:30:00+02:00",
-                            "end": "2026-10-25T04:30:00+01:00", "breaks": "02:30-02:00"}])
-    asg = pd.DataFrame(columns=["timestamp", "agent_id", "channel", "fraction"])
-    rep = check_schedule(shifts, asg, ros, scen, horizon_start=dt.date(2026, 10, 24),
-                         horizon_days=1)
+    rep = _check_night(TZ, "2026-10-24", "2026-10-24T21:30:00+02:00",
+                       "2026-10-25T04:30:00+01:00", "02:30-02:00")
     assert rep.ok, rep.to_text()
 
 
