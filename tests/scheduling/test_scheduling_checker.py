@@ -211,6 +211,34 @@ def test_intervals_on_the_local_grid_with_a_half_hour_utc_offset():
     assert "on shift and not on break for 0.5" in rep.violations["detail"].iloc[0]
 
 
+def test_intervals_after_a_half_hour_daylight_saving_change():
+    """Lord Howe Island, 4 Oct 2026: clocks go from 02:00 to 02:30. The 60-minute
+    intervals keep counting from the first midnight, so after the change they
+    start at half past on the clock; a shift from 08:00 covers half of 07:30-08:30."""
+    from wfm.timegrid import interval_grid
+
+    tz, day = "Australia/Lord_Howe", dt.date(2026, 10, 3)
+    scen = Scenario.model_validate({
+        "site": {"timezone": tz, "interval_minutes": 60},
+        "channels": [{"name": "voice"}],
+        "shift_templates": [{"name": "day", "start_earliest": "08:00",
+                             "start_latest": "08:00", "lengths_hours": [8.0]}],
+    })
+    ros = pd.DataFrame([{"agent_id": "v1", "skills": "voice", "min_hours_week": 0,
+                         "max_hours_week": 40, "max_days_week": 5}])
+    grid = interval_grid(day, 2, tz, 60)
+    hours = grid.hour + grid.minute / 60
+    req = pd.DataFrame({"timestamp": grid, "channel": "voice",
+                        "agents_required": ((hours >= 8) & (hours < 16)) * 1.0})
+    res = schedule(req, scen, ros, time_limit=30)
+    assert len(res.shifts) == 2
+    second = res.assignments[res.assignments["timestamp"].dt.day == 4]
+    assert second["timestamp"].dt.minute.eq(30).all()
+    rep = check_schedule(res.shifts, res.assignments, ros, scen, horizon_start=day,
+                         horizon_days=2)
+    assert rep.ok, rep.to_text()
+
+
 def _check_night(tz: str, date: str, start: str, end: str, breaks: str,
                  asg: pd.DataFrame | None = None):
     """Check one agent's 8-h night shift (21:30 template, a 30-min break 180-300 min in)."""

@@ -305,12 +305,15 @@ def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.D
         # share of each interval on shift and not on break, per agent
         avail: dict[tuple[str, int], float] = defaultdict(float)
         sec = step * 60
+        # the intervals are steps of `step` minutes from the horizon's first
+        # local midnight (wfm.timegrid.interval_grid): not the UTC epoch's
+        # grid where the offset is not a whole number of intervals (+05:30
+        # with 60-minute intervals), nor the local clock's after a 30-minute
+        # daylight-saving change (Lord Howe Island)
+        anchor = int(pd.Timestamp(first_day).tz_localize(tz).timestamp()) \
+            if first_day is not None else 0
         for aid, mine in by_agent.items():
             for start, end, brks, _paid, _d in mine:
-                # intervals start on the local clock's grid: with a UTC offset
-                # that is not a whole number of intervals (e.g. +05:30 with
-                # 60-minute intervals) they are not on the UTC epoch's grid
-                off = int(start.utcoffset().total_seconds())
                 spans = [(int(start.timestamp()), int(end.timestamp()))]
                 for b0, b1 in brks:
                     x0, x1 = int(b0.timestamp()), int(b1.timestamp())
@@ -325,7 +328,7 @@ def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.D
                             new.append((x1, s1))
                     spans = new
                 for s0, s1 in spans:
-                    t = s0 - (s0 + off) % sec
+                    t = s0 - (s0 - anchor) % sec
                     while t < s1:
                         avail[(aid, t)] += (min(s1, t + sec) - max(s0, t)) / sec
                         t += sec
