@@ -179,24 +179,30 @@ def test_templates_on_dst_days():
         assert 180 <= opt[0] - spring.start_abs[s] <= 300
 
 
-def test_intervals_on_the_local_grid_with_a_half_hour_utc_offset():
-    """+05:30 and 60-minute intervals: the local hours are not on UTC's hour grid."""
+def _hourly_day_shift(tz: str, day: dt.date, days: int, start: str, until: int):
+    """One voice agent, one 8-h template starting at ``start``, 60-minute intervals and
+    one head required from 08:00 to ``until`` o'clock each day: the scenario, the
+    roster and the schedule."""
     from wfm.timegrid import interval_grid
 
-    tz = "Asia/Kolkata"
     scen = Scenario.model_validate({
         "site": {"timezone": tz, "interval_minutes": 60},
         "channels": [{"name": "voice"}],
-        "shift_templates": [{"name": "day", "start_earliest": "08:30",
-                             "start_latest": "08:30", "lengths_hours": [8.0]}],
+        "shift_templates": [{"name": "day", "start_earliest": start,
+                             "start_latest": start, "lengths_hours": [8.0]}],
     })
     ros = pd.DataFrame([{"agent_id": "v1", "skills": "voice", "min_hours_week": 0,
                          "max_hours_week": 40, "max_days_week": 5}])
-    grid = interval_grid(MON, 1, tz, 60)
+    grid = interval_grid(day, days, tz, 60)
     hours = grid.hour + grid.minute / 60
     req = pd.DataFrame({"timestamp": grid, "channel": "voice",
-                        "agents_required": ((hours >= 8) & (hours < 17)) * 1.0})
-    res = schedule(req, scen, ros, time_limit=30)
+                        "agents_required": ((hours >= 8) & (hours < until)) * 1.0})
+    return scen, ros, schedule(req, scen, ros, time_limit=30)
+
+
+def test_intervals_on_the_local_grid_with_a_half_hour_utc_offset():
+    """+05:30 and 60-minute intervals: the local hours are not on UTC's hour grid."""
+    scen, ros, res = _hourly_day_shift("Asia/Kolkata", MON, 1, "08:30", 17)
     assert len(res.shifts) == 1
     first = res.assignments.sort_values("timestamp").iloc[0]
     assert first["timestamp"].hour == 8 and first["fraction"] == pytest.approx(0.5)
@@ -215,22 +221,8 @@ def test_intervals_after_a_half_hour_daylight_saving_change():
     """Lord Howe Island, 4 Oct 2026: clocks go from 02:00 to 02:30. The 60-minute
     intervals keep counting from the first midnight, so after the change they
     start at half past on the clock; a shift from 08:00 covers half of 07:30-08:30."""
-    from wfm.timegrid import interval_grid
-
-    tz, day = "Australia/Lord_Howe", dt.date(2026, 10, 3)
-    scen = Scenario.model_validate({
-        "site": {"timezone": tz, "interval_minutes": 60},
-        "channels": [{"name": "voice"}],
-        "shift_templates": [{"name": "day", "start_earliest": "08:00",
-                             "start_latest": "08:00", "lengths_hours": [8.0]}],
-    })
-    ros = pd.DataFrame([{"agent_id": "v1", "skills": "voice", "min_hours_week": 0,
-                         "max_hours_week": 40, "max_days_week": 5}])
-    grid = interval_grid(day, 2, tz, 60)
-    hours = grid.hour + grid.minute / 60
-    req = pd.DataFrame({"timestamp": grid, "channel": "voice",
-                        "agents_required": ((hours >= 8) & (hours < 16)) * 1.0})
-    res = schedule(req, scen, ros, time_limit=30)
+    day = dt.date(2026, 10, 3)
+    scen, ros, res = _hourly_day_shift("Australia/Lord_Howe", day, 2, "08:00", 16)
     assert len(res.shifts) == 2
     second = res.assignments[res.assignments["timestamp"].dt.day == 4]
     assert second["timestamp"].dt.minute.eq(30).all()
