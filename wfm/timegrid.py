@@ -63,23 +63,27 @@ def hours_in_day(day: dt.date, tz: str) -> float:
     return (b - a).total_seconds() / 3600.0
 
 
-def wall_span(b0: pd.Timestamp, b1: pd.Timestamp, tz: str
+def wall_span(b0: pd.Timestamp, end: pd.Timedelta, tz: str
               ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """A span given by naive wall-clock start and end (e.g. a break), in ``tz``.
+    """A span from a naive wall-clock start to the next wall-clock time ``end``
+    (a time of day, e.g. a break's), in ``tz``.
 
-    In the hour repeated when clocks go back a wall time names two instants;
-    the span is read as the shortest one its times allow (a break
-    ``01:30-02:00`` there starts at the second 01:30 and lasts 30 minutes, not
-    90 from the first; ``02:30-02:00`` in Europe at 03:00 summer time, when
-    the clock reads 02:00 again, is 30 minutes, though its end reads earlier
-    than its start: ``b1`` a day after ``b0``'s date is also tried a day
-    earlier), the earlier one of equal spans. Wall times skipped when clocks
-    go forward move forward.
+    The end is on ``b0``'s date if it reads later, else on the next. In the
+    hour repeated when clocks go back a wall time names two instants; the
+    span is read as the shortest one its times allow (a break ``01:30-02:00``
+    there starts at the second 01:30 and lasts 30 minutes, not 90 from the
+    first; ``02:30-02:00`` in Europe at 03:00 summer time, when the clock
+    reads 02:00 again, is 30 minutes on one date, though its end reads
+    earlier than its start), the earlier one of equal spans. Wall times
+    skipped when clocks go forward move forward.
     """
     def both(t: pd.Timestamp) -> list[pd.Timestamp]:
         return sorted({t.tz_localize(tz, ambiguous=flag, nonexistent="shift_forward")
                        for flag in (True, False)})
 
+    b1 = b0.normalize() + end
+    if b1 <= b0:
+        b1 += pd.Timedelta(days=1)
     ends = [b1, b1 - pd.Timedelta(days=1)]
     spans = [(x1 - x0, x0, x1) for x0 in both(b0) for e in ends for x1 in both(e) if x1 > x0]
     if not spans:

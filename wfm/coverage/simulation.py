@@ -242,10 +242,7 @@ def _shift_on(shifts: pd.DataFrame, agent_index: dict, t0: pd.Timestamp, dt_s: f
             bs = day + pd.Timedelta(hours=b0.hour, minutes=b0.minute)
             if bs < s.tz_localize(None):
                 bs += pd.Timedelta(days=1)
-            be = bs.normalize() + pd.Timedelta(hours=b1.hour, minutes=b1.minute)
-            if be <= bs:
-                be += pd.Timedelta(days=1)
-            bs_l, be_l = wall_span(bs, be, tz)
+            bs_l, be_l = wall_span(bs, pd.Timedelta(hours=b1.hour, minutes=b1.minute), tz)
             bs_s = (bs_l - t0).total_seconds()
             be_s = (be_l - t0).total_seconds()
             new = []

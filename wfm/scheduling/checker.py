@@ -205,10 +205,7 @@ def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.D
             b0 = base + pd.Timedelta(hours=h0, minutes=m0)
             while b0 < start.tz_localize(None) - pd.Timedelta(minutes=1):
                 b0 += pd.Timedelta(days=1)
-            b1 = b0.normalize() + pd.Timedelta(hours=h1, minutes=m1)
-            while b1 <= b0:
-                b1 += pd.Timedelta(days=1)
-            brks.append(wall_span(b0, b1, tz))
+            brks.append(wall_span(b0, pd.Timedelta(hours=h1, minutes=m1), tz))
         rows.append((aid, str(rec["date"])[:10], start, end, brks))
     first_day = horizon_start or (min(dt.date.fromisoformat(r[1]) for r in rows) if rows
                                   else None)
