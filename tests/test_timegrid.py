@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from wfm.timegrid import wall_span
+from wfm.timegrid import wall_span, wall_spans
 
 NY = "America/New_York"
 
@@ -36,3 +36,13 @@ def test_wall_span_whose_end_reads_earlier_than_its_start():
     b0 = pd.Timestamp("2026-11-01 02:30")
     x0, x1 = wall_span(b0, pd.Timedelta(hours=2), "Europe/Berlin")
     assert x1 - x0 == pd.Timedelta(hours=23, minutes=30)
+
+
+def test_wall_spans_inside_the_repeated_hour_has_both_readings():
+    b0 = pd.Timestamp("2026-11-01 01:10")
+    spans = wall_spans(b0, pd.Timedelta(hours=1, minutes=40), NY)
+    assert [x0.isoformat() for x0, _x1 in spans] == ["2026-11-01T01:10:00-04:00",
+                                                     "2026-11-01T01:10:00-05:00"]
+    assert all(x1 - x0 == pd.Timedelta(minutes=30) for x0, x1 in spans)
+    # a span reaching past the repeated hour has one
+    assert len(wall_spans(b0, pd.Timedelta(hours=2, minutes=10), NY)) == 1

@@ -63,10 +63,11 @@ def hours_in_day(day: dt.date, tz: str) -> float:
     return (b - a).total_seconds() / 3600.0
 
 
-def wall_span(b0: pd.Timestamp, end: pd.Timedelta, tz: str
-              ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """A span from a naive wall-clock start to the next wall-clock time ``end``
-    (a time of day, e.g. a break's), in ``tz``.
+def wall_spans(b0: pd.Timestamp, end: pd.Timedelta, tz: str
+               ) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Every reading of a span from a naive wall-clock start to the next
+    wall-clock time ``end`` (a time of day, e.g. a break's), in ``tz``, that
+    is as short as its times allow; earliest first.
 
     The end is on ``b0``'s date if it reads later, else on the next. In the
     hour repeated when clocks go back a wall time names two instants; the
@@ -74,8 +75,9 @@ def wall_span(b0: pd.Timestamp, end: pd.Timedelta, tz: str
     there starts at the second 01:30 and lasts 30 minutes, not 90 from the
     first; ``02:30-02:00`` in Europe at 03:00 summer time, when the clock
     reads 02:00 again, is 30 minutes on one date, though its end reads
-    earlier than its start), the earlier one of equal spans. Wall times
-    skipped when clocks go forward move forward.
+    earlier than its start). A span wholly inside the repeated hour has two
+    such readings (``01:00-01:30`` in either occurrence of 01:00), any other
+    one. Wall times skipped when clocks go forward move forward.
     """
     def both(t: pd.Timestamp) -> list[pd.Timestamp]:
         return sorted({t.tz_localize(tz, ambiguous=flag, nonexistent="shift_forward")
@@ -85,8 +87,14 @@ def wall_span(b0: pd.Timestamp, end: pd.Timedelta, tz: str
     if b1 <= b0:
         b1 += pd.Timedelta(days=1)
     ends = [b1, b1 - pd.Timedelta(days=1)]
-    spans = [(x1 - x0, x0, x1) for x0 in both(b0) for e in ends for x1 in both(e) if x1 > x0]
+    spans = sorted({(x1 - x0, x0, x1) for x0 in both(b0) for e in ends for x1 in both(e)
+                    if x1 > x0})
     if not spans:
-        return both(b0)[0], both(b1)[-1]
-    _length, x0, x1 = min(spans)
-    return x0, x1
+        return [(both(b0)[0], both(b1)[-1])]
+    return [(x0, x1) for length, x0, x1 in spans if length == spans[0][0]]
+
+
+def wall_span(b0: pd.Timestamp, end: pd.Timedelta, tz: str
+              ) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The earliest of :func:`wall_spans`' readings."""
+    return wall_spans(b0, end, tz)[0]

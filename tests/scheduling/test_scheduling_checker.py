@@ -270,6 +270,30 @@ def test_break_in_the_hour_repeated_when_clocks_go_back():
     assert rep.violations["when"].iloc[0].endswith("-05:00")
 
 
+@pytest.mark.parametrize("offset", ["-04:00", "-05:00"])
+def test_break_wholly_inside_the_repeated_hour_is_read_as_the_assignments_say(offset):
+    """01:00-01:30 on the night of 1 Nov 2026 (New York) is 210 or 270 min into a
+    21:30 EDT shift, both in the break window: the reading with no work in it holds."""
+    night = ("America/New_York", "2026-10-31", "2026-10-31T21:30:00-04:00",
+             "2026-11-01T04:30:00-05:00", "01:00-01:30")
+    ny = "America/New_York"
+    brk = pd.Timestamp(f"2026-11-01T01:00:00{offset}")
+    worked = [t for t in pd.date_range(pd.Timestamp(night[2]).tz_convert("UTC"),
+                                       pd.Timestamp(night[3]).tz_convert("UTC"),
+                                       freq="15min", inclusive="left")
+              if not brk <= t < brk + pd.Timedelta(minutes=30)]
+    asg = pd.DataFrame({"timestamp": pd.DatetimeIndex(worked).tz_convert(ny),
+                        "agent_id": "v1", "channel": "voice", "fraction": 1.0})
+    assert len(asg) == 30
+    rep = _check_night(*night, asg=asg)
+    assert rep.ok, rep.to_text()
+    # work in both readings: one of them is off shift
+    extra = pd.DataFrame({"timestamp": [brk.tz_convert(ny)], "agent_id": "v1",
+                          "channel": "voice", "fraction": 1.0})
+    rep = _check_night(*night, asg=pd.concat([asg, extra], ignore_index=True))
+    assert rep.rules() == {"off_shift"} and len(rep.violations) == 1
+
+
 def test_break_whose_end_reads_earlier_than_its_start():
     """Berlin, night of 25 Oct 2026: a break 02:30-02:00 starts 300 min into a
     21:30 shift, at 02:30 summer time, and ends 30 min later at 02:00 winter time."""

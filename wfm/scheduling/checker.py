@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from wfm.config import WEEKDAYS, Scenario
-from wfm.timegrid import wall_span
+from wfm.timegrid import wall_spans
 
 _TOL = 1e-6
 _WD = {n: i for i, n in enumerate(WEEKDAYS)}
@@ -153,6 +153,25 @@ def _template_match(scenario: Scenario, start: pd.Timestamp, end: pd.Timestamp,
                   f"for skills {sorted(skills)}"), 0
 
 
+def _utc(assignments: pd.DataFrame) -> pd.Series:
+    """The assignments' interval starts in UTC."""
+    if isinstance(assignments["timestamp"].dtype, pd.DatetimeTZDtype):
+        return assignments["timestamp"].dt.tz_convert("UTC")
+    return pd.to_datetime(assignments["timestamp"], utc=True, format="ISO8601")
+
+
+def _work(assignments: pd.DataFrame) -> dict[tuple[str, int], float]:
+    """Each agent's summed fractions per interval start (UTC seconds)."""
+    if not len(assignments):
+        return {}
+    ts = _utc(assignments)
+    df = pd.DataFrame({
+        "a": assignments["agent_id"].astype(str).str.strip().to_numpy(),
+        "t": ((ts - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(),
+        "f": pd.to_numeric(assignments["fraction"], errors="coerce").to_numpy(float)})
+    return df.groupby(["a", "t"], sort=False)["f"].sum().to_dict()
+
+
 def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.DataFrame,
                    scenario: Scenario, horizon_start: dt.date | None = None,
                    horizon_days: int | None = None) -> CheckReport:
@@ -205,12 +224,31 @@ def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.D
             b0 = base + pd.Timedelta(hours=h0, minutes=m0)
             while b0 < start.tz_localize(None) - pd.Timedelta(minutes=1):
                 b0 += pd.Timedelta(days=1)
-            brks.append(wall_span(b0, pd.Timedelta(hours=h1, minutes=m1), tz))
+            brks.append(wall_spans(b0, pd.Timedelta(hours=h1, minutes=m1), tz))
         rows.append((aid, str(rec["date"])[:10], start, end, brks))
     first_day = horizon_start or (min(dt.date.fromisoformat(r[1]) for r in rows) if rows
                                   else None)
+    sec = step * 60
+    # the intervals are steps of `step` minutes from the horizon's first
+    # local midnight (wfm.timegrid.interval_grid): not the UTC epoch's
+    # grid where the offset is not a whole number of intervals (+05:30
+    # with 60-minute intervals), nor the local clock's after a 30-minute
+    # daylight-saving change (Lord Howe Island)
+    anchor = int(pd.Timestamp(first_day).tz_localize(tz).timestamp()) \
+        if first_day is not None else 0
+    tot = _work(assignments)
+
+    def worked_in(aid: str, x0: pd.Timestamp, x1: pd.Timestamp) -> float:
+        t0, t1 = int(x0.timestamp()), int(x1.timestamp())
+        t = t0 - (t0 - anchor) % sec
+        return sum(tot.get((aid, u), 0.0) for u in range(t, t1, sec))
+
     by_agent: dict[str, list] = defaultdict(list)
-    for aid, date, start, end, brks in rows:
+    for aid, date, start, end, readings in rows:
+        # a break wholly inside the hour repeated when clocks go back reads
+        # two ways ("02:00-02:30" at either 02:00): the one with the least
+        # work assigned in it, the earlier of equal ones
+        brks = [min(r, key=lambda x: worked_in(aid, *x)) for r in readings]
         if aid not in ros:
             bad("unknown_agent", aid, start, "agent not in the roster")
             continue
@@ -281,13 +319,10 @@ def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.D
                     f"{rest_min / 60:g} h")
     # -- assignments ------------------------------------------------------------------
     if len(assignments):
-        ts = pd.to_datetime(assignments["timestamp"], utc=True, format="ISO8601") \
-            if not isinstance(assignments["timestamp"].dtype, pd.DatetimeTZDtype) \
-            else assignments["timestamp"].dt.tz_convert("UTC")
+        ts = _utc(assignments)
         ag = assignments["agent_id"].astype(str).str.strip().to_numpy()
         ch = assignments["channel"].astype(str).to_numpy()
         fr = pd.to_numeric(assignments["fraction"], errors="coerce").to_numpy(float)
-        t_ns = ((ts - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy()
         for i in np.flatnonzero(~(fr > 0) | (fr > 1 + _TOL) | ~np.isfinite(fr)):
             bad("fraction", ag[i], ts.iloc[i], f"fraction {fr[i]!r} outside (0, 1]")
         skills = {a: set(_items(r.get("skills"))) for a, r in ros.items()}
@@ -297,18 +332,8 @@ def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.D
             elif ch[i] not in skills[ag[i]]:
                 bad("skill", ag[i], ts.iloc[i], f"works {ch[i]!r}, skills "
                     f"{sorted(skills[ag[i]])}")
-        df = pd.DataFrame({"a": ag, "t": t_ns, "f": fr})
-        tot = df.groupby(["a", "t"], sort=False)["f"].sum()
         # share of each interval on shift and not on break, per agent
         avail: dict[tuple[str, int], float] = defaultdict(float)
-        sec = step * 60
-        # the intervals are steps of `step` minutes from the horizon's first
-        # local midnight (wfm.timegrid.interval_grid): not the UTC epoch's
-        # grid where the offset is not a whole number of intervals (+05:30
-        # with 60-minute intervals), nor the local clock's after a 30-minute
-        # daylight-saving change (Lord Howe Island)
-        anchor = int(pd.Timestamp(first_day).tz_localize(tz).timestamp()) \
-            if first_day is not None else 0
         for aid, mine in by_agent.items():
             for start, end, brks, _paid, _d in mine:
                 spans = [(int(start.timestamp()), int(end.timestamp()))]
