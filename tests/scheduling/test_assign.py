@@ -188,3 +188,34 @@ def test_no_time_left_gives_the_greedy_construction_without_a_solver(monkeypatch
     # the planned shifts, and the second week topped up to its minimum
     assert _hours_per_block(catalog, out.shifts[0]) == [24.0, 16.0]
     assert valid_week(ag, out.shifts[0], catalog, 11 * 60)
+
+
+def test_priced_weeks_staff_the_plan_under_every_contract_rule():
+    """Six planned 8-h shifts for two agents (16 h in 2 days, 24 h in 3):
+    five can be staffed, the rest rule (11 h) parting 14:00-22:00 from 06:00
+    the next morning; each week is valid, nothing is staffed off the plan."""
+    from wfm.config import SchedulingWeights
+    from wfm.scheduling.assign import _candidates, _deviation, _profile, priced_weeks
+
+    scen = scenario([fixed("06:00", [8.0], latest="14:00", step=60)])
+    req = requirements(scen, 7, {"voice": [(0, 6, 14, 1.0)]})
+    ros = roster([{"agent_id": "a", "skills": "voice", "max_hours_week": 16.0,
+                   "max_days_week": 2},
+                  {"agent_id": "b", "skills": "voice", "max_hours_week": 24.0,
+                   "max_days_week": 3}])
+    agents, _demand, catalog, groups = _inputs(scen, req, ros, days=7)
+    grp = groups[0]
+    grp.types = np.flatnonzero(grp.compat.any(axis=0))
+    counts = {_type(catalog, 0, "06:00", 8.0): 2, _type(catalog, 1, "14:00", 8.0): 1,
+              _type(catalog, 2, "06:00", 8.0): 1, _type(catalog, 3, "14:00", 8.0): 1,
+              _type(catalog, 4, "06:00", 8.0): 1}
+    target = _profile(counts, catalog)
+    planned = np.array(sorted(counts))
+    allowed = _candidates(grp, planned, catalog, agents, set(), 0)
+    weeks = priced_weeks(grp, target, allowed, catalog, agents, np.ones(2),
+                         SchedulingWeights(), 11 * 60, short_weight=200.0)
+    for a, ag in enumerate(agents):
+        assert valid_week(ag, weeks[a], catalog, 11 * 60)
+        assert set(weeks[a]) <= set(counts)
+    assert sorted(len(w) for w in weeks.values()) == [2, 3]
+    assert _deviation(target, weeks, catalog) == pytest.approx((8.0, 0.0))

@@ -62,12 +62,16 @@ RETRY_SHORT_HEAD_HOURS = 1.0
 RETRY_NEIGHBOUR_MINUTES = 60
 RETRY_TIME_SHARE = 0.4
 #: A step-2 MILP stopped by its time limit farther than this from its bound
-#: has a poor incumbent (e.g. 91 % at 150 agents with 5 s); the greedy
-#: construction is used instead.
+#: has a poor incumbent (e.g. 91 % at 150 agents with 5 s); its start
+#: (:func:`priced_weeks`) is used instead.
 GREEDY_ABOVE_GAP = 0.25
 #: Resolution of the presence profile step 2 matches against step 1 [min]
 #: (measured at 150 agents: 30 -> 2,946, 60 -> 2,968, 15 -> 2,955).
 PROFILE_MINUTES = 30
+#: Rounds of :func:`priced_weeks`, step 2's start (150 agents at 105 % of the
+#: contracts' hours, planned head-hours unstaffed: 230, 181, 165 after one,
+#: two, three rounds; 0.5 s a round).
+PRICED_WEEK_PASSES = 3
 
 
 def preference_misses(agent: Agent, catalog: ShiftCatalog, s: int) -> tuple[int, int]:
@@ -130,6 +134,103 @@ def _profile(counts: dict[int, float], catalog: ShiftCatalog) -> np.ndarray:
     return out
 
 
+def _candidates(grp: Group, planned: np.ndarray, catalog: ShiftCatalog, agents: list[Agent],
+                widen: set[int], neighbour: int) -> list[np.ndarray]:
+    """The shift types each member (by position) may work in step 2.
+
+    Every type of the group starting within ``neighbour`` minutes of a
+    planned one on the same day (any template and length), and the member's
+    preferred starts, so that a preference can be met where the plan's
+    presence allows it; every compatible type for the members in ``widen``.
+    """
+    near = np.zeros(catalog.n_types, dtype=bool)
+    for s in planned:
+        near |= (catalog.day == catalog.day[s]) & \
+            (np.abs(catalog.start_abs - catalog.start_abs[s]) <= neighbour)
+    cand = grp.types[near[grp.types]]
+    out = []
+    for mi, a in enumerate(grp.members):
+        ag = agents[a]
+        mine_all = grp.types[grp.compat[mi, grp.types]]
+        if mi in widen:
+            out.append(mine_all)
+            continue
+        allowed = cand[grp.compat[mi, cand]]
+        if ag.preferred_start is not None:
+            near_pref = mine_all[np.abs(catalog.start_wall[mine_all] - ag.preferred_start)
+                                 <= PREFERRED_START_TOLERANCE_MINUTES]
+            allowed = np.union1d(allowed, near_pref)
+        out.append(allowed)
+    return out
+
+
+def priced_weeks(grp: Group, target: np.ndarray, allowed: list[np.ndarray],
+                 catalog: ShiftCatalog, agents: list[Agent], cost: np.ndarray,
+                 weights: SchedulingWeights, rest: int, short_weight: float,
+                 passes: int = PRICED_WEEK_PASSES) -> dict[int, list[int]]:
+    """Step 2's start: each member's best valid week against what the others leave.
+
+    Members in turn (the least flexible first) take the week of the week
+    pricer's dynamic programming (every contract rule exact) that is
+    cheapest against the presence profile ``target`` less the other
+    members' weeks: a head-hour of it staffed saves ``short_weight``, one
+    beyond it costs ``over_coverage``, plus labour and preferences as in the
+    MILP. A week reaching the minimum hours where one exists with the types
+    ``allowed`` (by member position). Then ``passes - 1`` more rounds, each
+    member's week chosen again given the others'; a week is only replaced by
+    a cheaper one.
+    """
+    from wfm.scheduling.improve import cheapest_week
+
+    bh = max(1, PROFILE_MINUTES // catalog.interval_minutes) * catalog.interval_minutes / 60.0
+    left = target.astype(float).copy()
+    rows: dict[int, np.ndarray] = {}
+
+    def presence(s: int) -> np.ndarray:
+        if s not in rows:
+            rows[s] = _profile({s: 1.0}, catalog)
+        return rows[s]
+
+    blocks = week_blocks(len(catalog.days))
+    order = sorted(range(len(grp.members)), key=lambda mi: (
+        allowed[mi].size, -agents[grp.members[mi]].max_hours, grp.members[mi]))
+    fixed: dict[int, np.ndarray] = {}
+    weeks: dict[int, list[int]] = {}
+    paid: dict[int, float] = {}
+    for _round in range(passes):
+        changed = False
+        for mi in order:
+            a, types = grp.members[mi], allowed[mi]
+            if types.size == 0:
+                continue
+            ag = agents[a]
+            if a not in fixed:
+                fixed[a] = np.array([weights.labour_cost * float(cost[a])
+                                     * catalog.paid[s] / 60.0
+                                     + weights.preference * preference_misses(ag, catalog, s)[0]
+                                     for s in types])
+            for s in weeks.get(a, ()):
+                left += presence(s)
+            pres = np.stack([presence(int(s)) for s in types])
+            staffed = np.minimum(pres, np.clip(left, 0.0, None))
+            price = fixed[a] - bh * (short_weight * staffed.sum(axis=1)
+                                     - weights.over_coverage * (pres - staffed).sum(axis=1))
+            floors = [ag.min_hours * share * 60.0 for _days, share in blocks]
+            best = cheapest_week(price, types, ag, catalog, rest, floors) \
+                or cheapest_week(price, types, ag, catalog, rest, [0.0] * len(blocks))
+            if best is not None and (a not in weeks or best[0] < paid[a] - 1e-9):
+                weeks[a] = [int(types[i]) for i in best[1]]
+                changed = True
+            if a in weeks:
+                # the price of the week kept, against what the others leave now
+                paid[a] = float(sum(price[np.searchsorted(types, s)] for s in weeks[a]))
+                for s in weeks[a]:
+                    left -= presence(s)
+        if not changed:
+            break
+    return {a: w for a, w in weeks.items() if w}
+
+
 def _build_assignment(g: int, grp: Group, planned: np.ndarray, target: np.ndarray,
                       catalog: ShiftCatalog, agents: list[Agent], cost: np.ndarray,
                       weights: SchedulingWeights, rest: int, widen: set[int],
@@ -137,28 +238,14 @@ def _build_assignment(g: int, grp: Group, planned: np.ndarray, target: np.ndarra
                       ) -> tuple[pulp.LpProblem, dict, dict]:
     prob = pulp.LpProblem(f"wfm_assign_g{g}", pulp.LpMinimize)
     obj: dict = {}
-    # candidates: every shift type of the group starting within NEIGHBOUR_MINUTES
-    # of a planned one on the same day (any template and length)
-    near = np.zeros(catalog.n_types, dtype=bool)
-    for s in planned:
-        near |= (catalog.day == catalog.day[s]) & \
-            (np.abs(catalog.start_abs - catalog.start_abs[s]) <= neighbour)
-    cand = grp.types[near[grp.types]]
     z: dict[tuple[int, int], pulp.LpVariable] = {}
     by_type: dict[int, list] = defaultdict(list)
     nd = len(catalog.days)
     slack_min: dict[int, pulp.LpVariable] = {}
+    allowed_of = _candidates(grp, planned, catalog, agents, widen, neighbour)
     for mi, a in enumerate(grp.members):
         ag = agents[a]
-        allowed = grp.types[grp.compat[mi, grp.types]] if mi in widen else \
-            cand[grp.compat[mi, cand]]
-        if ag.preferred_start is not None and mi not in widen:
-            # the member's preferred starts too, so that a preference can be
-            # met where the plan's presence allows it
-            mine_all = grp.types[grp.compat[mi, grp.types]]
-            near_pref = mine_all[np.abs(catalog.start_wall[mine_all] - ag.preferred_start)
-                                 <= PREFERRED_START_TOLERANCE_MINUTES]
-            allowed = np.union1d(allowed, near_pref)
+        allowed = allowed_of[mi]
         if allowed.size == 0 and ag.min_hours <= 0:
             continue
         mine: dict[int, pulp.LpVariable] = {}
@@ -325,7 +412,7 @@ def reach_per_block(ag: Agent, mine: np.ndarray, catalog: ShiftCatalog
 
 
 def _assign_chunk(g: int, sub: Group, planned: np.ndarray, target: np.ndarray,
-                  greedy: dict[int, list[int]], catalog: ShiftCatalog, agents: list[Agent],
+                  catalog: ShiftCatalog, agents: list[Agent],
                   cost: np.ndarray, weights: SchedulingWeights, rest: int, short_weight: float,
                   solver: str, time_limit: float | None, gap: float | None, neighbour: int
                   ) -> tuple[dict[int, list[int]], SolveReport]:
@@ -333,13 +420,19 @@ def _assign_chunk(g: int, sub: Group, planned: np.ndarray, target: np.ndarray,
 
     Members who cannot reach their minimum with the planned types alone get
     every compatible type up front; members still short after a solve get
-    them in a re-run (at most two). Returns the best usable attempt, or the
-    greedy construction when no attempt came within :data:`GREEDY_ABOVE_GAP`.
+    them in a re-run (at most two). The MILP starts from
+    :func:`priced_weeks` (topped up to the minimum hours). Returns the best
+    usable attempt, or that start when no attempt came within
+    :data:`GREEDY_ABOVE_GAP`.
     """
     widen = {mi for mi, a in enumerate(sub.members)
              if _needs_all_types(agents[a], planned[sub.compat[mi, planned]]
                                  if planned.size else planned, catalog)}
     t_start = time.perf_counter()
+    construct = top_up(sub, priced_weeks(sub, target,
+                                      _candidates(sub, planned, catalog, agents, widen, neighbour),
+                                      catalog, agents, cost, weights, rest, short_weight),
+                    catalog, agents, rest)
     best: tuple[float, dict[int, list[int]]] | None = None
     rep = None
     for attempt in range(3):
@@ -349,9 +442,9 @@ def _assign_chunk(g: int, sub: Group, planned: np.ndarray, target: np.ndarray,
             max(0.3, time_limit - (time.perf_counter() - t_start))
         if left is not None and neighbour > 0:
             left = max(0.3, 0.7 * left)  # keep time for the fallbacks
-        # start from the greedy construction where it uses the candidates, so
+        # start from the construction where it uses the candidates, so
         # a time limit never ends with a worse incumbent than that
-        start = {v: float(s in greedy.get(a, ())) for (a, s), v in z.items()}
+        start = {v: float(s in construct.get(a, ())) for (a, s), v in z.items()}
         rep = solve(prob, solver, time_limit=left, gap=gap, start=start)
         if not rep.has_solution and neighbour > 0:
             # too little time for the neighbourhood: planned shift types only
@@ -372,7 +465,7 @@ def _assign_chunk(g: int, sub: Group, planned: np.ndarray, target: np.ndarray,
             break
         widen |= grown
     if best is None:
-        return {a: list(greedy[a]) for a in sub.members if greedy.get(a)}, rep
+        return {a: list(construct[a]) for a in sub.members if construct.get(a)}, rep
     short, _extra = _deviation(target, best[1], catalog)
     if (neighbour < RETRY_NEIGHBOUR_MINUTES and short > RETRY_SHORT_HEAD_HOURS
             and (time_limit is None
@@ -455,12 +548,12 @@ def assign_group(g: int, grp: Group, counts: dict[int, int], catalog: ShiftCatal
         if time_limit is not None:
             left = max(0.3, (time_limit - (time.perf_counter() - t_start))
                        * len(sub.members) / sum(len(c.members) for c in subs[i:]))
-        greedy = greedy_assign(sub, plans[i], catalog, agents, rest)
         if time_limit is not None and time_limit <= 0:
+            greedy = greedy_assign(sub, plans[i], catalog, agents, rest)
             shifts.update({a: list(ss) for a, ss in greedy.items() if ss})
             reps.append(SolveReport("time_limit", None, None, None, 0.0, solver, False))
             continue
-        mine, rep = _assign_chunk(g, sub, planned, target, greedy, catalog, agents, cost,
+        mine, rep = _assign_chunk(g, sub, planned, target, catalog, agents, cost,
                                   weights, rest, short_weight, solver, left, gap, neighbour)
         reps.append(rep)
         shifts.update(mine)
