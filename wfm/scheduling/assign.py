@@ -7,7 +7,7 @@ a planned start of the group, any length; every compatible type for an
 agent whose minimum hours cannot be reached otherwise -- the repair pass;
 the types near a member's preferred start;
 starts within :data:`RETRY_NEIGHBOUR_MINUTES` when the planned starts leave
-planned presence unstaffed). Hard constraints: at most one shift per day,
+planned presence unstaffed), started from :func:`priced_weeks`. Hard constraints: at most one shift per day,
 maximum paid hours, maximum working days, maximum consecutive days, minimum
 rest between shifts (clique cuts over end/start thresholds), unavailability,
 earliest start and latest end; the weekly minimum is soft with a

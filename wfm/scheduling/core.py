@@ -20,7 +20,9 @@ The schedule is built in four steps (the formulation is in
    variables (its bound then tightens ``best_bound``);
 2. named agents onto the planned shift types under their contracts (one
    MILP per skill group, or per chunk of a large group, matching the plan's
-   half-hourly presence, with a greedy fallback and a minimum-hours repair);
+   half-hourly presence, started from priced weeks -- each member's best
+   valid week against what the others leave -- which are also its
+   fallback, and a minimum-hours repair);
 3. break placement and channel allocation for the named shifts (MILP);
    then, with the time left, a local search on the named schedule against
    its own objective (:mod:`wfm.scheduling.improve`: one agent's day at a
