@@ -2,21 +2,21 @@
 
 Step 2 (:func:`assign_group`) is one small MILP per skill group (per chunk
 of at most :data:`CHUNK_MEMBERS` members for larger groups): binary
-``z[a, s]`` for agent ``a`` working shift type ``s`` (the types starting at
-a planned start of the group, any length; every compatible type for an
-agent whose minimum hours cannot be reached otherwise -- the repair pass;
-the types near a member's preferred start;
-starts within :data:`RETRY_NEIGHBOUR_MINUTES` when the planned starts leave
-planned presence unstaffed), started from :func:`priced_weeks`. Hard constraints: at most one shift per day,
-maximum paid hours, maximum working days, maximum consecutive days, minimum
-rest between shifts (clique cuts over end/start thresholds), unavailability,
-earliest start and latest end; the weekly minimum is soft with a
-prohibitive penalty and reported if ever missed. Soft: matching step 1's
-half-hourly presence of the group (a missing head-hour costs twice
-``under_coverage``, an extra one ``over_coverage``), labour cost, and
-preferences (``preference`` per shift whose start is more than
-:data:`PREFERRED_START_TOLERANCE_MINUTES` from the preferred start, and per
-worked day the agent wished off).
+``z[a, s]`` for agent ``a`` working shift type ``s`` (the types starting at a
+planned start of the group, any length; every compatible type for an agent
+whose minimum hours cannot be reached otherwise -- the repair pass; the
+types near a member's preferred start; starts within
+:data:`RETRY_NEIGHBOUR_MINUTES` when the planned starts leave planned
+presence unstaffed), started from :func:`priced_weeks`. Hard constraints: at
+most one shift per day, maximum paid hours, maximum working days, maximum
+consecutive days, minimum rest between shifts (clique cuts over end/start
+thresholds), unavailability, earliest start and latest end; the weekly
+minimum is soft with a prohibitive penalty and reported if ever missed.
+Soft: matching step 1's half-hourly presence of the group (a missing
+head-hour costs twice ``under_coverage``, an extra one ``over_coverage``),
+labour cost, and preferences (``preference`` per shift whose start is more
+than :data:`PREFERRED_START_TOLERANCE_MINUTES` from the preferred start, and
+per worked day the agent wished off).
 
 Step 4 (:func:`split_channels`) divides each group's channel allocation of
 step 3 among the group's agents present in the interval: an agent keeps the
