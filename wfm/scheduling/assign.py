@@ -28,6 +28,7 @@ split.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -196,7 +197,6 @@ def priced_weeks(grp: Group, target: np.ndarray, allowed: list[np.ndarray],
         allowed[mi].size, -agents[grp.members[mi]].max_hours, grp.members[mi]))
     fixed: dict[int, np.ndarray] = {}
     weeks: dict[int, list[int]] = {}
-    paid: dict[int, float] = {}
     for _round in range(passes):
         changed = False
         for mi in order:
@@ -218,14 +218,14 @@ def priced_weeks(grp: Group, target: np.ndarray, allowed: list[np.ndarray],
             floors = [ag.min_hours * share * 60.0 for _days, share in blocks]
             best = cheapest_week(price, types, ag, catalog, rest, floors) \
                 or cheapest_week(price, types, ag, catalog, rest, [0.0] * len(blocks))
-            if best is not None and (a not in weeks or best[0] < paid[a] - 1e-9):
+            # the week it has, priced against what the others leave now
+            now = float(price[np.searchsorted(types, weeks[a])].sum()) if a in weeks \
+                else math.inf
+            if best is not None and best[0] < now - 1e-9:
                 weeks[a] = [int(types[i]) for i in best[1]]
                 changed = True
-            if a in weeks:
-                # the price of the week kept, against what the others leave now
-                paid[a] = float(sum(price[np.searchsorted(types, s)] for s in weeks[a]))
-                for s in weeks[a]:
-                    left -= presence(s)
+            for s in weeks.get(a, ()):
+                left -= presence(s)
         if not changed:
             break
     return {a: w for a, w in weeks.items() if w}
