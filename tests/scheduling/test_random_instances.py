@@ -73,7 +73,9 @@ def test_random_instance_keeps_every_rule(start, tz, interval, days, n, load, se
 
     def lowered_or_reported(row) -> bool:
         paid = float(row["detail"].split(" paid hours")[0])
-        used = hours.loc[row["agent_id"], "min_hours_week"] * min(days, 7) / 7
+        # the week block's share of a week (the last block of a 10-day horizon: 3/7)
+        first = (dt.date.fromisoformat(row["when"][:10]) - start).days
+        used = hours.loc[row["agent_id"], "min_hours_week"] * min(7, days - first) / 7
         return paid >= used - 1e-6 or row["agent_id"] in missed
 
     rest = v[~((v["rule"] == "min_hours") & v.apply(lowered_or_reported, axis=1))] \
