@@ -31,6 +31,8 @@ CASES = [
     (dt.date(2026, 10, 22), "America/New_York", 60, 7, 2, 0.0, 7),
     (dt.date(2026, 3, 26), "Europe/Berlin", 30, 14, 12, 1.0, 338),
     (dt.date(2026, 12, 28), "UTC", 15, 5, 20, 2.0, 57),
+    # clocks go forward at midnight: 6 Sep 2026 has no 00:00
+    (dt.date(2026, 9, 5), "America/Santiago", 60, 3, 6, 0.85, 3097),
 ]
 
 

@@ -458,8 +458,10 @@ def prepare_inputs(requirements: pd.DataFrame, scenario: Scenario,
     agents = parse_roster(roster, scenario, source=source)
     skill_channels = sorted({s for a in agents for s in a.skills})
     demand = prepare_demand(requirements, scenario, extra_channels=skill_channels)
-    catalog = expand_shifts(scenario, [d.date() for d in
-                                       pd.DatetimeIndex(demand.grid).normalize().unique()])
+    # local dates from the wall clock: a local midnight may not exist (Santiago
+    # moves its clocks at 00:00)
+    local = pd.DatetimeIndex(demand.grid).tz_localize(None)
+    catalog = expand_shifts(scenario, [d.date() for d in local.normalize().unique()])
     if len(catalog.grid) != demand.n_intervals:
         raise SchedulingError("internal: shift grid and demand grid differ")
     groups = make_groups(agents, catalog, demand.channels)
