@@ -160,18 +160,6 @@ def _utc(assignments: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(assignments["timestamp"], utc=True, format="ISO8601")
 
 
-def _work(assignments: pd.DataFrame) -> dict[tuple[str, int], float]:
-    """Each agent's summed fractions per interval start (UTC seconds)."""
-    if not len(assignments):
-        return {}
-    ts = _utc(assignments)
-    df = pd.DataFrame({
-        "a": assignments["agent_id"].astype(str).str.strip().to_numpy(),
-        "t": ((ts - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(),
-        "f": pd.to_numeric(assignments["fraction"], errors="coerce").to_numpy(float)})
-    return df.groupby(["a", "t"], sort=False)["f"].sum().to_dict()
-
-
 def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.DataFrame,
                    scenario: Scenario, horizon_start: dt.date | None = None,
                    horizon_days: int | None = None) -> CheckReport:
@@ -236,19 +224,32 @@ def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.D
     # daylight-saving change (Lord Howe Island)
     anchor = int(pd.Timestamp(first_day).tz_localize(tz).timestamp()) \
         if first_day is not None else 0
-    tot = _work(assignments)
+    if len(assignments):
+        ts = _utc(assignments)
+        ag = assignments["agent_id"].astype(str).str.strip().to_numpy()
+        fr = pd.to_numeric(assignments["fraction"], errors="coerce").to_numpy(float)
+        t_s = ((ts - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy()
+        tot = pd.DataFrame({"a": ag, "t": t_s, "f": fr}) \
+            .groupby(["a", "t"], sort=False)["f"].sum().to_dict()
+    else:
+        tot = {}
+
+    def interval_of(x: int) -> int:
+        """The start of the interval holding instant ``x`` [UTC s]."""
+        return x - (x - anchor) % sec
 
     def worked_in(aid: str, x0: pd.Timestamp, x1: pd.Timestamp) -> float:
-        t0, t1 = int(x0.timestamp()), int(x1.timestamp())
-        t = t0 - (t0 - anchor) % sec
-        return sum(tot.get((aid, u), 0.0) for u in range(t, t1, sec))
+        t1 = int(x1.timestamp())
+        return sum(tot.get((aid, u), 0.0)
+                   for u in range(interval_of(int(x0.timestamp())), t1, sec))
 
     by_agent: dict[str, list] = defaultdict(list)
     for aid, date, start, end, readings in rows:
         # a break wholly inside the hour repeated when clocks go back reads
         # two ways ("02:00-02:30" at either 02:00): the one with the least
         # work assigned in it, the earlier of equal ones
-        brks = [min(r, key=lambda x: worked_in(aid, *x)) for r in readings]
+        brks = [r[0] if len(r) == 1 else min(r, key=lambda x: worked_in(aid, *x))
+                for r in readings]
         if aid not in ros:
             bad("unknown_agent", aid, start, "agent not in the roster")
             continue
@@ -319,10 +320,7 @@ def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.D
                     f"{rest_min / 60:g} h")
     # -- assignments ------------------------------------------------------------------
     if len(assignments):
-        ts = _utc(assignments)
-        ag = assignments["agent_id"].astype(str).str.strip().to_numpy()
         ch = assignments["channel"].astype(str).to_numpy()
-        fr = pd.to_numeric(assignments["fraction"], errors="coerce").to_numpy(float)
         for i in np.flatnonzero(~(fr > 0) | (fr > 1 + _TOL) | ~np.isfinite(fr)):
             bad("fraction", ag[i], ts.iloc[i], f"fraction {fr[i]!r} outside (0, 1]")
         skills = {a: set(_items(r.get("skills"))) for a, r in ros.items()}
@@ -350,7 +348,7 @@ def check_schedule(shifts: pd.DataFrame, assignments: pd.DataFrame, roster: pd.D
                             new.append((x1, s1))
                     spans = new
                 for s0, s1 in spans:
-                    t = s0 - (s0 - anchor) % sec
+                    t = interval_of(s0)
                     while t < s1:
                         avail[(aid, t)] += (min(s1, t + sec) - max(s0, t)) / sec
                         t += sec
