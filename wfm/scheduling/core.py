@@ -84,6 +84,7 @@ from wfm.scheduling.model import (
 from wfm.scheduling.roster import Agent, parse_roster, week_blocks
 from wfm.scheduling.solve import SolveReport, StopEvent, check_solver, rel_gap, solve
 from wfm.scheduling.templates import ShiftCatalog, coarsen, expand_shifts, net_presence
+from wfm.timegrid import local_date
 
 #: Share of the time limit by which the LP relaxation and step 1 should be
 #: done. The LP takes about the same time whatever the number of agents (~20 s
@@ -460,8 +461,8 @@ def prepare_inputs(requirements: pd.DataFrame, scenario: Scenario,
     demand = prepare_demand(requirements, scenario, extra_channels=skill_channels)
     # local dates from the wall clock: a local midnight may not exist (Santiago
     # moves its clocks at 00:00)
-    local = pd.DatetimeIndex(demand.grid).tz_localize(None)
-    catalog = expand_shifts(scenario, [d.date() for d in local.normalize().unique()])
+    catalog = expand_shifts(scenario, [pd.Timestamp(d).date()
+                                       for d in pd.unique(local_date(demand.grid))])
     if len(catalog.grid) != demand.n_intervals:
         raise SchedulingError("internal: shift grid and demand grid differ")
     groups = make_groups(agents, catalog, demand.channels)
